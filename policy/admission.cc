@@ -1,0 +1,108 @@
+#include "policy/admission.h"
+
+#include <fmt/format.h>
+
+#include "policy/time_format.h"
+
+namespace policy {
+namespace {
+
+// Values pasted into a suggested shell command: bare when they cannot be misread by a POSIX
+// shell, else single-quoted (with ' written as '\'').
+std::string shell_word(std::string_view value) {
+  const bool plain = !value.empty() && value.find_first_not_of(
+                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789_-.,:@/+=") == std::string_view::npos;
+  if (plain) return std::string(value);
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+// `role` is a shell word or the "<role>" placeholder.
+std::string ask_for_access_hint(std::string_view person, std::string_view database,
+                                const std::string& role, std::string_view lead) {
+  // `pgveil request` arrives with the approval workflow; until then the operator command is the
+  // only way in, so the hint names both.
+  return fmt::format(
+      "{}: pgveil request --db {} --role {} --reason \"<ticket>\" (or ask an operator: "
+      "pgveil grant create --user {} --db {} --role {} --for 1h --reason \"<ticket>\")",
+      lead, shell_word(database), role, shell_word(person), shell_word(database), role);
+}
+
+std::string grant_subject(const Grant& grant) {
+  return fmt::format("pgveil grant {} for user \"{}\" on database \"{}\"", grant.id, grant.person,
+                     grant.database);
+}
+
+Admission refuse(Admission::Outcome outcome, std::optional<Grant> grant, std::string message,
+                 std::string hint) {
+  return Admission{outcome, std::move(grant), std::string(kRefusalSqlstate), std::move(message),
+                   std::move(hint)};
+}
+
+}  // namespace
+
+std::string_view to_string(Admission::Outcome outcome) {
+  switch (outcome) {
+    case Admission::Outcome::kAdmitted: return "admitted";
+    case Admission::Outcome::kNoGrant: return "no_grant";
+    case Admission::Outcome::kScheduled: return "scheduled";
+    case Admission::Outcome::kExpired: return "expired";
+    case Admission::Outcome::kRevoked: return "revoked";
+  }
+  return "unknown";
+}
+
+Admission decide_admission(std::string_view person, std::string_view database,
+                           const std::optional<Grant>& found, TimePoint now) {
+  if (!found || found->person != person || found->database != database) {
+    return refuse(Admission::Outcome::kNoGrant, std::nullopt,
+                  fmt::format("no active pgveil grant for user \"{}\" on database \"{}\"", person,
+                              database),
+                  ask_for_access_hint(person, database, "<role>", "Ask for access"));
+  }
+  const Grant& grant = *found;
+  const std::string role = shell_word(grant.role);
+  switch (state_at(grant, now)) {
+    case GrantState::kActive:
+      return Admission{Admission::Outcome::kAdmitted, grant, "",
+                       fmt::format("{} (role {}) is active until {}", grant_subject(grant),
+                                   grant.role, format_time(grant.not_after)),
+                       ""};
+    case GrantState::kScheduled:
+      return refuse(
+          Admission::Outcome::kScheduled, grant,
+          fmt::format("{} starts at {}", grant_subject(grant), format_time(grant.not_before)),
+          fmt::format("The grant (role {}) is valid from {} until {}; connect again in {}.",
+                      grant.role, format_time(grant.not_before), format_time(grant.not_after),
+                      format_duration(std::chrono::ceil<std::chrono::seconds>(grant.not_before - now))));
+    case GrantState::kExpired:
+      return refuse(
+          Admission::Outcome::kExpired, grant,
+          fmt::format("{} expired at {}", grant_subject(grant), format_time(grant.not_after)),
+          ask_for_access_hint(person, database, role, "Ask for access again"));
+    case GrantState::kRevoked: {
+      std::string message = fmt::format("{} was revoked at {}", grant_subject(grant),
+                                        format_time(*grant.revoked_at));
+      if (!grant.revoked_by.empty()) message += fmt::format(" by {}", grant.revoked_by);
+      if (!grant.revoke_reason.empty()) message += fmt::format(": {}", grant.revoke_reason);
+      return refuse(Admission::Outcome::kRevoked, grant, std::move(message),
+                    ask_for_access_hint(person, database, role, "Ask for access again"));
+    }
+  }
+  // Unreachable for valid enum values; refuse rather than admit on a corrupted state.
+  return refuse(Admission::Outcome::kNoGrant, std::nullopt,
+                fmt::format("no active pgveil grant for user \"{}\" on database \"{}\"", person,
+                            database),
+                ask_for_access_hint(person, database, "<role>", "Ask for access"));
+}
+
+}  // namespace policy

@@ -1,0 +1,86 @@
+// GrantStore: the durable record of grants, shared by the CLI and every proxy process.
+//
+// Embedded SQLite (DESIGN.md: the single-instance default; a PostgreSQL store comes later for
+// several proxies). One GrantStore is one connection, guarded by one mutex, so it is safe to share
+// between threads; several processes (or several GrantStore objects) may open the same file at
+// once: the file is in WAL mode, writers take the lock up front (BEGIN IMMEDIATE) and wait up to
+// Options::busy_timeout for each other instead of failing with "database is locked".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/grant.h"
+
+struct sqlite3;
+
+namespace policy {
+
+class GrantStore {
+ public:
+  struct Options {
+    // PBKDF2 rounds of the SCRAM verifier (RFC 7677 minimum, PostgreSQL's default).
+    int scram_iterations = 4096;
+    // How long a writer waits for another writer (another thread or process) before failing.
+    std::chrono::milliseconds busy_timeout{10'000};
+  };
+
+  // Opens (creating if needed, with mode 0600: it holds verifiers) and migrates the store at
+  // `path`. Errors name the path and the cause.
+  static std::expected<std::unique_ptr<GrantStore>, std::string> open_sqlite(const std::string& path);
+  static std::expected<std::unique_ptr<GrantStore>, std::string> open_sqlite(const std::string& path,
+                                                                             const Options& options);
+
+  ~GrantStore();
+  GrantStore(const GrantStore&) = delete;
+  GrantStore& operator=(const GrantStore&) = delete;
+
+  // Generates a secret and its verifier and records the grant. Requires non-empty person,
+  // database, role, reason and created_by, not_after > not_before and not_after > now. In the same
+  // transaction, revokes every other active or scheduled grant for (person, database) with reason
+  // "superseded by grant N" (revoked_by = created_by): one person has at most one live grant per
+  // database, so admission is never ambiguous. Times are stored, and returned, at microsecond
+  // resolution (truncated toward the past).
+  std::expected<IssuedGrant, std::string> issue(const NewGrant& request, TimePoint now);
+
+  std::expected<std::optional<Grant>, std::string> get(std::int64_t id);
+
+  // The grant deciding admission for (person, database) at `now`: the active one if any, else the
+  // scheduled one starting soonest, else the one that ended (expired or was revoked) most
+  // recently — so a refusal can say why. nullopt if the person never had a grant there.
+  std::expected<std::optional<Grant>, std::string> find_for(std::string_view person,
+                                                            std::string_view database, TimePoint now);
+
+  // All grants, optionally filtered, oldest first (by id).
+  std::expected<std::vector<Grant>, std::string> list(const std::optional<std::string>& person = {},
+                                                      const std::optional<std::string>& database = {});
+
+  // Ends grant `id` at `now`. false if it had already ended (expired or revoked); an error if
+  // there is no such grant.
+  std::expected<bool, std::string> revoke(std::int64_t id, std::string_view by,
+                                          std::string_view reason, TimePoint now);
+
+  // Monotonic counter bumped on every change to any grant, by any process sharing the file (it is
+  // maintained by triggers in the database). Proxies poll it and re-check their sessions' grants
+  // when it moves.
+  std::expected<std::int64_t, std::string> change_counter();
+
+ private:
+  struct DbCloser {
+    void operator()(sqlite3* db) const;
+  };
+  GrantStore(std::unique_ptr<sqlite3, DbCloser> db, Options options);
+
+  std::mutex mutex_;  // guards db_: one connection, used by one thread at a time
+  std::unique_ptr<sqlite3, DbCloser> db_;
+  Options options_;
+};
+
+}  // namespace policy

@@ -1,0 +1,114 @@
+#include "policy/grant_store_schema.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "policy/sqlite_db.h"
+
+namespace policy {
+namespace {
+
+// Migration N (1-based) takes user_version N-1 to N. Append only: never edit a shipped step.
+// Times are integer microseconds since the Unix epoch, UTC (the resolution of PostgreSQL's
+// timestamptz, so a later PostgreSQL store holds exactly the same values).
+constexpr std::array kMigrations = {
+    R"sql(
+CREATE TABLE grants (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids are never reused; audit events cite them
+  person        TEXT    NOT NULL CHECK (person <> ''),
+  database      TEXT    NOT NULL CHECK (database <> ''),
+  role          TEXT    NOT NULL CHECK (role <> ''),
+  reason        TEXT    NOT NULL,
+  created_by    TEXT    NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  not_before_us INTEGER NOT NULL,
+  not_after_us  INTEGER NOT NULL,
+  revoked_at_us INTEGER,
+  revoked_by    TEXT    NOT NULL DEFAULT '',
+  revoke_reason TEXT    NOT NULL DEFAULT '',
+  verifier      TEXT    NOT NULL,                  -- SCRAM-SHA-256 verifier; the secret is never stored
+  CHECK (not_after_us > not_before_us)
+);
+CREATE INDEX grants_by_person_database ON grants (person, database);
+
+-- One row: bumped by triggers on every change to grants, whichever process made it (the CLI and
+-- every proxy share the file), so proxies can poll one integer to learn that grants moved.
+CREATE TABLE grant_changes (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  counter   INTEGER NOT NULL
+);
+INSERT INTO grant_changes (singleton, counter) VALUES (1, 0);
+CREATE TRIGGER grants_changed_on_insert AFTER INSERT ON grants
+  BEGIN UPDATE grant_changes SET counter = counter + 1; END;
+CREATE TRIGGER grants_changed_on_update AFTER UPDATE ON grants
+  BEGIN UPDATE grant_changes SET counter = counter + 1; END;
+CREATE TRIGGER grants_changed_on_delete AFTER DELETE ON grants
+  BEGIN UPDATE grant_changes SET counter = counter + 1; END;
+)sql",
+};
+
+std::expected<std::int64_t, std::string> pragma_int(sqlite3* db, const char* pragma) {
+  auto stmt = sqlite::Statement::prepare(db, fmt::format("PRAGMA {}", pragma));
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? stmt->int64_at(0) : 0;
+}
+
+std::expected<std::int64_t, std::string> count_schema_objects(sqlite3* db) {
+  auto stmt = sqlite::Statement::prepare(db, "SELECT count(*) FROM sqlite_schema");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return stmt->int64_at(0);
+}
+
+}  // namespace
+
+int store_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+std::expected<void, std::string> migrate_store(sqlite3* db) {
+  for (;;) {
+    auto tx = sqlite::Transaction::begin_immediate(db);
+    if (!tx) return std::unexpected(tx.error());
+    auto application_id = pragma_int(db, "application_id");
+    if (!application_id) return std::unexpected(application_id.error());
+    auto version = pragma_int(db, "user_version");
+    if (!version) return std::unexpected(version.error());
+    if (*application_id != 0 && *application_id != kStoreApplicationId) {
+      return std::unexpected(fmt::format(
+          "not a pgveil grant store (SQLite application_id is {:#x}, expected {:#x})",
+          *application_id, kStoreApplicationId));
+    }
+    if (*version > store_schema_version()) {
+      return std::unexpected(fmt::format(
+          "grant store schema version {} is newer than this pgveil supports ({}); upgrade pgveil",
+          *version, store_schema_version()));
+    }
+    if (*version == store_schema_version()) return tx->commit();
+    if (*version == 0) {
+      // A fresh file must be empty: a user_version-0 file with tables is someone else's data.
+      auto objects = count_schema_objects(db);
+      if (!objects) return std::unexpected(objects.error());
+      if (*objects != 0) {
+        return std::unexpected(
+            "not a pgveil grant store (the SQLite file already holds tables of another program)");
+      }
+      auto tagged = sqlite::exec(
+          db, fmt::format("PRAGMA application_id = {}", kStoreApplicationId).c_str());
+      if (!tagged) return std::unexpected(tagged.error());
+    }
+    const auto next = *version + 1;
+    if (auto ok = sqlite::exec(db, kMigrations[static_cast<std::size_t>(*version)]); !ok) {
+      return std::unexpected(fmt::format("schema migration {} failed: {}", next, ok.error()));
+    }
+    // PRAGMA cannot take a bound parameter; `next` is our own integer.
+    if (auto ok = sqlite::exec(db, fmt::format("PRAGMA user_version = {}", next).c_str()); !ok) {
+      return std::unexpected(ok.error());
+    }
+    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+  }
+}
+
+}  // namespace policy

@@ -1,0 +1,34 @@
+// The `pgveil` command line. Each subcommand lives in its own cli_*.cc and registers itself on
+// the CLI11 app. Exit codes scripts can trust: 0 success, 1 runtime failure, 2 usage or
+// validation error (bad flags, invalid config, refused request).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "proxy/config/config.h"
+
+namespace proxy::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Common {
+  std::string config_path = "/etc/pgveil/pgveil.yaml";
+};
+
+// Thrown by a subcommand callback to end with an exit code (after printing its own message).
+struct Exit {
+  int code;
+};
+
+// Loads the configuration or prints every problem (with line numbers) and throws Exit{2}.
+std::shared_ptr<const Config> load_or_exit(const std::string& path);
+
+void add_serve(CLI::App& app, Common& common);
+void add_grant(CLI::App& app, Common& common);
+void add_check_config(CLI::App& app, Common& common);
+
+}  // namespace proxy::cli

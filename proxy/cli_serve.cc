@@ -1,0 +1,38 @@
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/cli.h"
+#include "proxy/logging.h"
+#include "proxy/server.h"
+
+namespace proxy::cli {
+
+void add_serve(CLI::App& app, Common& common) {
+  auto* cmd = app.add_subcommand("serve", "Run the proxy (SIGHUP reloads the configuration, SIGTERM drains)");
+  cmd->callback([&common] {
+    auto config = load_or_exit(common.config_path);
+    if (auto logging = setup_logging(config->logging); !logging) {
+      fmt::print(stderr, "pgveil: {}\n", logging.error());
+      throw Exit{kExitFailure};
+    }
+    for (const auto& w : config->warnings) spdlog::warn("{}", w.to_string());
+    if (config->store_sqlite.empty()) {
+      spdlog::critical("{}: no grant store configured (store: {{ sqlite: PATH }})", common.config_path);
+      throw Exit{kExitUsage};
+    }
+    auto store = policy::GrantStore::open_sqlite(config->store_sqlite);
+    if (!store) {
+      spdlog::critical("grant store {}: {}", config->store_sqlite, store.error());
+      throw Exit{kExitFailure};
+    }
+    auto runtime = Runtime::build(config);
+    if (!runtime) {
+      spdlog::critical("{}", runtime.error());
+      throw Exit{kExitFailure};
+    }
+    Server server(common.config_path, std::move(*runtime), std::move(*store));
+    throw Exit{server.run()};
+  });
+}
+
+}  // namespace proxy::cli

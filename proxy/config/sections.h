@@ -1,0 +1,32 @@
+// Internal to pgveil_config: readers for each section of pgveil.yaml. Each reports its problems
+// into the shared Diagnostics and fills what it could read, so later sections can still be
+// checked against earlier ones (a role naming a database that had a typo in its port is not
+// reported twice).
+#pragma once
+
+#include <filesystem>
+
+#include "proxy/config/config.h"
+#include "proxy/config/yaml_fields.h"
+
+namespace proxy::config_detail {
+
+struct LoadContext {
+  Diagnostics& diag;
+  std::filesystem::path base_dir;  // relative paths in the file are resolved against this
+  const EnvLookup& env;
+};
+
+// databases: { NAME: { host, port, dbname, tls, logins, connect_timeout } }
+void read_databases(LoadContext& ctx, const Field& section, Config& config);
+// databases.<db>.logins.<name>: { user, password_env | password_file | password }
+Login read_login(LoadContext& ctx, const Field& field);
+// people: { NAME: { groups: [...] } }
+void read_people(LoadContext& ctx, const Field& section, Config& config);
+// roles: { NAME: {...} }, checked against the databases and people already read.
+void read_roles(LoadContext& ctx, const Field& section, Config& config);
+
+// listen, workers, tls, limits, store, logging and the sections reserved for later issues.
+void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config);
+
+}  // namespace proxy::config_detail

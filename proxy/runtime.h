@@ -1,0 +1,39 @@
+// What a session needs from the server: an immutable snapshot of the configuration with the
+// TLS contexts built from it (swapped atomically on SIGHUP; a session keeps the snapshot it
+// started with), and the long-lived services shared by every session.
+#pragma once
+
+#include <asio/ssl/context.hpp>
+#include <atomic>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "policy/grant.h"
+#include "policy/grant_store.h"
+#include "proxy/cancel_registry.h"
+#include "proxy/config/config.h"
+#include "proxy/session_registry.h"
+
+namespace proxy {
+
+struct Runtime {
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<asio::ssl::context> server_tls;   // nullptr: SSLRequest answered 'N'
+  std::map<std::string, std::shared_ptr<asio::ssl::context>, std::less<>> upstream_tls;   // by database
+
+  static std::expected<std::shared_ptr<const Runtime>, std::string> build(std::shared_ptr<const Config> config);
+  std::shared_ptr<asio::ssl::context> tls_for(std::string_view database) const;
+};
+
+struct Services {
+  policy::GrantStore* store = nullptr;
+  CancelRegistry cancels;
+  SessionRegistry sessions;
+  policy::Now now = [] { return policy::Clock::now(); };
+  std::atomic<std::shared_ptr<const Runtime>> runtime;
+};
+
+}  // namespace proxy

@@ -1,0 +1,195 @@
+#include "proxy/server.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/session.h"
+#include "proxy/timeout.h"
+#include "proxy/wire/error.h"
+
+namespace proxy {
+
+Server::Server(std::string config_path, std::shared_ptr<const Runtime> runtime,
+               std::unique_ptr<policy::GrantStore> store)
+    : config_path_(std::move(config_path)), store_(std::move(store)) {
+  services_.store = store_.get();
+  services_.runtime.store(std::move(runtime));
+}
+
+Server::~Server() {
+  stopping_ = true;
+  watcher_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+asio::io_context& Server::next_worker() {
+  auto& ctx = *workers_[next_];
+  next_ = (next_ + 1) % workers_.size();
+  return ctx;
+}
+
+int Server::run() {
+  const auto runtime = services_.runtime.load();
+  const Config& cfg = *runtime->config;
+  int workers = cfg.workers > 0 ? cfg.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<asio::io_context>(1));
+
+  asio::error_code ec;
+  auto address = asio::ip::make_address(cfg.listen.host, ec);
+  if (ec) {
+    spdlog::critical("listen: \"{}\" is not an IP address", cfg.listen.host);
+    return 1;
+  }
+  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(control_);
+  asio::ip::tcp::endpoint endpoint(address, cfg.listen.port);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::critical("cannot listen on {}:{}: {}", cfg.listen.host, cfg.listen.port, ec.message());
+    return 1;
+  }
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  for (auto& worker : workers_) {
+    guards.push_back(asio::make_work_guard(*worker));
+    threads.emplace_back([&ctx = *worker] { ctx.run(); });
+  }
+  watcher_ = std::thread([this] { watch_grants(); });
+
+  asio::co_spawn(control_, accept_loop(), asio::detached);
+  asio::co_spawn(control_, signal_loop(), asio::detached);
+  spdlog::info("pgveil listening on {}:{} with {} worker threads, TLS {}", cfg.listen.host, cfg.listen.port, workers,
+               runtime->server_tls ? (cfg.tls.require ? "required" : "offered") : "off");
+  control_.run();
+
+  guards.clear();
+  for (auto& worker : workers_) worker->stop();
+  for (auto& t : threads) t.join();
+  stopping_ = true;
+  watcher_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  spdlog::info("pgveil stopped");
+  return 0;
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  for (;;) {
+    asio::io_context& worker = next_worker();
+    auto [ec, socket] = co_await acceptor_->async_accept(worker, kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      // Out of file descriptors and the like: back off instead of spinning.
+      co_await timeout(std::chrono::milliseconds(100));
+      continue;
+    }
+    const auto runtime = services_.runtime.load();
+    const std::uint64_t id = next_session_id_++;
+    if (services_.sessions.size() >= runtime->config->limits.max_sessions) {
+      spdlog::warn("session {}: refused, {} sessions already open (limits.max_sessions)", id, services_.sessions.size());
+      asio::co_spawn(worker, [s = std::make_shared<asio::ip::tcp::socket>(std::move(socket))]() -> asio::awaitable<void> {
+        std::string out;
+        pgwire::encode_error_response(out, pgwire::make_error("FATAL", "53300", "sorry, too many clients already",
+                                                              "pgveil's limits.max_sessions is reached; try again later."));
+        co_await asio::async_write(*s, asio::buffer(out), kTuple);
+      }, asio::detached);
+      continue;
+    }
+    auto session = std::make_shared<Session>(std::move(socket), services_, id);
+    asio::co_spawn(worker, [session]() { return session->run(); }, asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::signal_loop() {
+  asio::signal_set signals(control_, SIGHUP, SIGTERM, SIGINT);
+  for (;;) {
+    auto [ec, signo] = co_await signals.async_wait(kTuple);
+    if (ec) co_return;
+    if (signo == SIGHUP) {
+      reload();
+      continue;
+    }
+    spdlog::info("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    co_await drain();
+    control_.stop();
+    co_return;
+  }
+}
+
+asio::awaitable<void> Server::drain() {
+  asio::error_code ec;
+  acceptor_->close(ec);
+  const auto deadline = std::chrono::steady_clock::now() + services_.runtime.load()->config->limits.drain_timeout;
+  if (services_.sessions.size() > 0) {
+    spdlog::info("draining {} sessions (at most {} ms)", services_.sessions.size(),
+                 services_.runtime.load()->config->limits.drain_timeout.count());
+  }
+  while (services_.sessions.size() > 0 && std::chrono::steady_clock::now() < deadline) {
+    co_await timeout(std::chrono::milliseconds(50));
+  }
+  auto remaining = services_.sessions.snapshot();
+  if (!remaining.empty()) {
+    spdlog::info("terminating {} sessions still open after the drain deadline", remaining.size());
+    for (auto& s : remaining) {
+      s->stop(StopReason{"57P01", "terminating connection due to administrator command",
+                         "pgveil is shutting down; reconnect in a moment."});
+    }
+    remaining.clear();
+    const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (services_.sessions.size() > 0 && std::chrono::steady_clock::now() < hard) {
+      co_await timeout(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+void Server::reload() {
+  auto loaded = load_config(config_path_);
+  if (!loaded) {
+    spdlog::error("reload of {} failed, keeping the previous configuration:", config_path_);
+    for (const auto& p : loaded.error()) spdlog::error("  {}", p.to_string());
+    return;
+  }
+  auto runtime = Runtime::build(*loaded);
+  if (!runtime) {
+    spdlog::error("reload of {} failed, keeping the previous configuration: {}", config_path_, runtime.error());
+    return;
+  }
+  const auto old = services_.runtime.load();
+  const auto& now = *(*runtime)->config;
+  if (now.listen.host != old->config->listen.host || now.listen.port != old->config->listen.port ||
+      now.workers != old->config->workers || now.store_sqlite != old->config->store_sqlite) {
+    spdlog::warn("reload: listen, workers and store changes take effect at the next restart");
+  }
+  for (const auto& w : now.warnings) spdlog::warn("{}", w.to_string());
+  services_.runtime.store(std::move(*runtime));
+  spdlog::info("configuration reloaded from {}; new sessions use it", config_path_);
+}
+
+void Server::watch_grants() {
+  // Revocations (and grants superseded by a new one) made by the CLI or another instance reach
+  // the live sessions within about a second.
+  std::int64_t seen = -1;
+  std::unique_lock lock(watcher_mutex_);
+  while (!stopping_) {
+    watcher_cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_.load(); });
+    if (stopping_) break;
+    auto counter = store_->change_counter();
+    if (!counter) {
+      spdlog::warn("grant store: {}", counter.error());
+      continue;
+    }
+    if (*counter == seen) continue;
+    seen = *counter;
+    for (auto& session : services_.sessions.snapshot()) session->recheck_grant();
+  }
+}
+
+}  // namespace proxy

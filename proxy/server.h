@@ -1,0 +1,50 @@
+// The process: worker threads with one io_context each (a session lives on one of them), the
+// listener, signals (SIGHUP reload, SIGTERM/SIGINT drain), and the grant watcher that ends
+// sessions whose grant was revoked.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proxy/runtime.h"
+
+namespace proxy {
+
+class Server {
+ public:
+  Server(std::string config_path, std::shared_ptr<const Runtime> runtime, std::unique_ptr<policy::GrantStore> store);
+  ~Server();
+  // Blocks until the server has shut down; returns the process exit code.
+  int run();
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> signal_loop();
+  asio::awaitable<void> drain();
+  void reload();
+  void watch_grants();
+  asio::io_context& next_worker();
+
+  std::string config_path_;
+  std::unique_ptr<policy::GrantStore> store_;
+  Services services_;
+  asio::io_context control_{1};
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
+  std::size_t next_ = 0;
+  std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
+  std::atomic<std::uint64_t> next_session_id_{1};
+  std::atomic<bool> stopping_{false};
+  std::mutex watcher_mutex_;
+  std::condition_variable watcher_cv_;
+  std::thread watcher_;
+};
+
+}  // namespace proxy

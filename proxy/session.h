@@ -1,0 +1,85 @@
+// One client connection, from the first startup byte to the close: startup negotiation (TLS,
+// protocol version, cancel), admission by grant, SCRAM with the client, brokered login upstream,
+// then the two relay directions raced against the session's end (grant expiry, revocation,
+// shutdown). Everything of a session runs on its worker's thread.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <mutex>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "policy/grant.h"
+#include "proxy/io_buffer.h"
+#include "proxy/protocol_tracker.h"
+#include "proxy/relay.h"
+#include "proxy/runtime.h"
+#include "proxy/stream.h"
+#include "proxy/wire/error.h"
+#include "proxy/wire/startup.h"
+
+namespace proxy {
+
+// Why a session is being ended from outside its relay loops.
+struct StopReason {
+  std::string sqlstate;
+  std::string message;
+  std::string hint;
+};
+
+struct SessionInfo {            // for logs and `pgveil sessions`
+  std::uint64_t id = 0;
+  std::string peer, person, database, role, application_name, tls;
+  std::int64_t grant_id = 0;
+  policy::TimePoint started{};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(asio::ip::tcp::socket socket, Services& services, std::uint64_t id);
+  ~Session();
+
+  asio::awaitable<void> run();
+  // Ends the session from any thread: FATAL to the client with `reason`, running query
+  // cancelled upstream, both connections closed.
+  void stop(StopReason reason);
+  // Re-reads the session's grant from the store (after a change) and stops it if no longer active.
+  void recheck_grant();
+  SessionInfo info() const;
+
+ private:
+  asio::awaitable<std::optional<pgwire::StartupMessage>> negotiate_startup();
+  asio::awaitable<std::optional<IoBuffer>> establish();
+  asio::awaitable<std::optional<IoBuffer>> authenticate_client(const std::string& verifier, IoBuffer rest);
+  asio::awaitable<void> forward_cancel(const pgwire::CancelRequest& request);
+  asio::awaitable<void> cancel_running_query();
+  asio::awaitable<void> relay_until_end(IoBuffer client_rest);
+  asio::awaitable<void> watch_stop();
+  asio::awaitable<void> send_fatal(const pgwire::ErrorFields& fields);
+  asio::awaitable<void> refuse(std::string_view sqlstate, std::string message, std::string hint = {});
+  std::string tag() const;   // "session 12 (alice@prod)" for logs
+
+  Services& services_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::unique_ptr<Stream> client_;
+  std::unique_ptr<Stream> upstream_;
+  SessionInfo info_;
+  mutable std::mutex info_mutex_;
+  std::optional<policy::Grant> grant_;
+  std::int32_t minted_pid_ = 0;
+  std::int32_t upstream_pid_ = 0;
+  std::string upstream_key_;
+  ProtocolTracker tracker_;
+  RelayPosition client_position_;
+  asio::steady_timer stop_timer_;
+  std::optional<StopReason> stop_reason_;
+  IoBuffer startup_buffer_;
+  bool server_fatal_seen_ = false;
+};
+
+}  // namespace proxy

@@ -1,0 +1,174 @@
+// The logged-in part of a session: both relay directions raced against the session's end.
+#include <asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "policy/time_format.h"
+#include "proxy/session.h"
+#include "proxy/upstream.h"
+#include "proxy/wire/error.h"
+#include "proxy/wire/auth_messages.h"
+#include "proxy/wire/backend_messages.h"
+#include "proxy/wire/frontend_messages.h"
+#include "proxy/wire/message_types.h"
+
+namespace proxy {
+namespace {
+
+using asio::experimental::awaitable_operators::operator||;
+
+// PostgreSQL allows backend messages up to 1 GB - 1 (PROTOCOL.md rule 26); they are streamed.
+constexpr std::uint32_t kMaxBackendMessage = 0x3fffffff;
+
+struct FrontendObserver {
+  ProtocolTracker& tracker;
+  std::chrono::milliseconds idle;
+  bool on_message(char type, pgwire::Bytes, bool) {
+    tracker.on_frontend(type);
+    return type != pgwire::fe::kTerminate;   // forward Terminate, then close (PROTOCOL.md rule 27)
+  }
+  std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
+};
+
+struct BackendObserver {
+  ProtocolTracker& tracker;
+  bool& fatal_seen;
+  bool on_message(char type, pgwire::Bytes body, bool complete) {
+    if (type == pgwire::be::kReadyForQuery && complete && body.size() == 1) {
+      tracker.on_backend(type, static_cast<char>(body[0]));
+    } else {
+      tracker.on_backend(type);
+    }
+    if (type == pgwire::be::kErrorResponse && complete) {
+      auto fields = pgwire::parse_error_fields(body);
+      if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC")) fatal_seen = true;
+    }
+    return true;
+  }
+  std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
+};
+
+std::string_view describe(RelayEnd end) {
+  switch (end) {
+    case RelayEnd::kPeerClosed: return "closed the connection";
+    case RelayEnd::kReadError: return "read failed";
+    case RelayEnd::kWriteError: return "write failed";
+    case RelayEnd::kProtocolError: return "protocol violation";
+    case RelayEnd::kStopped: return "terminated";
+    case RelayEnd::kIdle: return "idle timeout";
+  }
+  return "?";
+}
+
+}  // namespace
+
+asio::awaitable<void> Session::watch_stop() {
+  auto [ec] = co_await stop_timer_.async_wait(kTuple);
+  if (stop_reason_ || ec) co_return;   // stopped from outside, or the relay ended first
+  stop_reason_ = StopReason{
+      "57P01",
+      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
+                  grant_->id, grant_->person, grant_->database, policy::format_time(grant_->not_after)),
+      fmt::format("Ask for new access: pgveil grant create --user {} --db {} --role {} --for 1h --reason \"<ticket>\"",
+                  grant_->person, grant_->database, grant_->role)};
+}
+
+asio::awaitable<void> Session::cancel_running_query() {
+  if (!tracker_.busy() || upstream_pid_ == 0) co_return;
+  const Database* db = runtime_->config->database(info_.database);
+  if (db == nullptr) co_return;
+  spdlog::info("{}: cancelling the running query (backend {})", tag(), upstream_pid_);
+  co_await send_cancel(*db, runtime_->tls_for(info_.database), upstream_pid_, upstream_key_);
+}
+
+void Session::recheck_grant() {
+  // Runs on the grant watcher's thread: only the mutex-guarded info is read here.
+  const std::int64_t grant_id = info().grant_id;
+  if (grant_id == 0 || services_.store == nullptr) return;
+  auto fresh = services_.store->get(grant_id);
+  if (!fresh || !*fresh) return;   // store trouble: keep the session; new admissions fail closed
+  const auto& g = **fresh;
+  if (policy::state_at(g, services_.now()) == policy::GrantState::kRevoked) {
+    stop(StopReason{"57P01",
+                    fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" was revoked by {}{}; terminating connection",
+                                g.id, g.person, g.database, g.revoked_by.empty() ? "an operator" : g.revoked_by,
+                                g.revoke_reason.empty() ? "" : ": " + g.revoke_reason),
+                    "Ask for new access if you still need it."});
+  }
+}
+
+asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
+  const Config& cfg = *runtime_->config;
+  FrontendObserver frontend{tracker_, cfg.limits.idle_timeout};
+  BackendObserver backend{tracker_, server_fatal_seen_};
+  RelayPosition upstream_position;
+  const RelayOptions to_server{cfg.limits.buffer_size, cfg.limits.max_message_size};
+  const RelayOptions to_client{cfg.limits.buffer_size, kMaxBackendMessage};
+
+  auto ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
+                         relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) ||
+                         watch_stop());
+
+  std::optional<pgwire::ErrorFields> fatal;   // what the client is told, if it is still there
+  bool client_gone = false;
+  bool upstream_gone = false;
+  switch (ended.index()) {
+    case 0: {
+      const auto& outcome = std::get<0>(ended);
+      if (outcome.end == RelayEnd::kStopped) {
+        spdlog::info("{}: client terminated the session", tag());
+        break;
+      }
+      spdlog::info("{}: client side ended: {}{}{}", tag(), describe(outcome.end), outcome.detail.empty() ? "" : ": ",
+                   outcome.detail);
+      if (outcome.end == RelayEnd::kProtocolError) {
+        fatal = pgwire::make_error("FATAL", "08P01", "invalid frontend message: " + outcome.detail);
+      } else if (outcome.end == RelayEnd::kIdle) {
+        fatal = pgwire::make_error("FATAL", "57P05", "terminating connection due to idle-session timeout",
+                                   fmt::format("pgveil closes sessions idle for {} ms.", cfg.limits.idle_timeout.count()));
+      } else if (outcome.end == RelayEnd::kWriteError) {
+        upstream_gone = true;
+        fatal = pgwire::make_error("FATAL", "08006", "pgveil lost the upstream connection: " + outcome.detail);
+      } else {
+        client_gone = true;
+      }
+      break;
+    }
+    case 1: {
+      const auto& outcome = std::get<1>(ended);
+      if (outcome.end == RelayEnd::kWriteError) {
+        client_gone = true;
+        spdlog::info("{}: client went away: {}", tag(), outcome.detail);
+        break;
+      }
+      upstream_gone = outcome.end != RelayEnd::kProtocolError;
+      spdlog::info("{}: upstream side ended: {}{}{}", tag(), describe(outcome.end), outcome.detail.empty() ? "" : ": ",
+                   outcome.detail);
+      if (!server_fatal_seen_) {
+        fatal = pgwire::make_error("FATAL", "08006",
+                                   outcome.end == RelayEnd::kProtocolError
+                                       ? "pgveil received an invalid message from the upstream server: " + outcome.detail
+                                       : "the upstream server closed the connection unexpectedly");
+      }
+      break;
+    }
+    default:
+      if (stop_reason_) {
+        spdlog::info("{}: {}", tag(), stop_reason_->message);
+        fatal = pgwire::make_error("FATAL", stop_reason_->sqlstate, stop_reason_->message, stop_reason_->hint);
+      }
+      break;
+  }
+
+  // A client that vanished, or a session we end, must not leave its query running upstream
+  // (PROTOCOL.md rule 27).
+  if (!upstream_gone) {
+    if (client_gone || fatal) co_await cancel_running_query();
+    std::string terminate;
+    pgwire::encode_terminate(terminate);
+    co_await upstream_->write_all(terminate);
+  }
+  if (fatal && !client_gone && client_position_.at_boundary) co_await send_fatal(*fatal);
+}
+
+}  // namespace proxy

@@ -1,0 +1,117 @@
+#include "proxy/stream.h"
+
+#include "proxy/timeout.h"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+namespace proxy {
+
+Stream::Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+asio::awaitable<std::error_code> Stream::tls_accept(asio::ssl::context& ctx) {
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, ctx);
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, kTuple);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> Stream::tls_connect(asio::ssl::context& ctx, const std::string& host,
+                                                     bool verify_host) {
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, ctx);
+  SSL* ssl = tls_->native_handle();
+  asio::error_code addr_ec;
+  asio::ip::make_address(host, addr_ec);
+  if (addr_ec) SSL_set_tlsext_host_name(ssl, host.c_str());   // SNI only for names, as libpq
+  if (verify_host) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (!addr_ec) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    }
+  }
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kTuple);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> Stream::wait_readable() {
+  if (tls_) co_return std::error_code{};
+  auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kTuple);
+  co_return ec;
+}
+
+asio::awaitable<std::pair<std::error_code, std::size_t>> Stream::read_some(std::span<std::uint8_t> into) {
+  if (tls_) {
+    auto [ec, n] = co_await tls_->async_read_some(asio::buffer(into.data(), into.size()), kTuple);
+    co_return std::pair{ec, n};
+  }
+  for (;;) {
+    std::error_code ec;
+    std::size_t n = socket_.read_some(asio::buffer(into.data(), into.size()), ec);
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return std::pair{ec, n};
+    auto [wec] = co_await socket_.async_wait(asio::socket_base::wait_read, kTuple);
+    if (wec) co_return std::pair{wec, std::size_t{0}};
+  }
+}
+
+asio::awaitable<std::error_code> Stream::write_all(std::span<const std::uint8_t> bytes) {
+  if (tls_) {
+    auto [ec, n] = co_await asio::async_write(*tls_, asio::buffer(bytes.data(), bytes.size()), kTuple);
+    co_return ec;
+  }
+  while (!bytes.empty()) {
+    std::error_code ec;
+    std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+    if (!ec) {
+      bytes = bytes.subspan(n);
+      continue;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    auto [wec] = co_await socket_.async_wait(asio::socket_base::wait_write, kTuple);
+    if (wec) co_return wec;
+  }
+  co_return std::error_code{};
+}
+
+std::string Stream::certificate_der(bool own) const {
+  if (!tls_) return {};
+  SSL* ssl = const_cast<asio::ssl::stream<asio::ip::tcp::socket&>&>(*tls_).native_handle();
+  X509* cert = own ? SSL_get_certificate(ssl) : SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return {};
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert, &der);
+  std::string out;
+  if (len > 0) out.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  if (!own) X509_free(cert);
+  return out;
+}
+
+std::string Stream::tls_description() const {
+  if (!tls_) return "plain";
+  SSL* ssl = const_cast<asio::ssl::stream<asio::ip::tcp::socket&>&>(*tls_).native_handle();
+  return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
+}
+
+std::string Stream::peer() const {
+  std::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+void Stream::close() {
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace proxy
