@@ -87,23 +87,23 @@ std::variant<StartupFrame, NeedMore, WireError> decode_startup(Bytes in) {
   Reader r(in.subspan(kLengthSize, length - kLengthSize));
   const std::uint32_t code = *r.u32();
   const auto major = static_cast<std::uint16_t>(code >> 16);
-  const std::size_t body = r.remaining();
-  if (code == static_cast<std::uint32_t>(kSslRequestCode) || code == static_cast<std::uint32_t>(kGssEncRequestCode)) {
-    if (body != 0) {
-      return WireError{fmt::format("invalid {}: length {} (must be 8)",
-                                   code == static_cast<std::uint32_t>(kSslRequestCode) ? "SSLRequest" : "GSSENCRequest",
+  const auto minor = static_cast<std::uint16_t>(code & 0xffff);
+  constexpr auto kSsl = static_cast<std::uint32_t>(kSslRequestCode);
+  constexpr auto kGssEnc = static_cast<std::uint32_t>(kGssEncRequestCode);
+  constexpr auto kCancel = static_cast<std::uint32_t>(kCancelRequestCode);
+  if (code == kSsl || code == kGssEnc) {
+    if (!r.at_end()) {
+      return WireError{fmt::format("invalid {}: length {} (must be 8)", code == kSsl ? "SSLRequest" : "GSSENCRequest",
                                    length)};
     }
-    if (code == static_cast<std::uint32_t>(kSslRequestCode)) return StartupFrame{SslRequest{}, length};
+    if (code == kSsl) return StartupFrame{SslRequest{}, length};
     return StartupFrame{GssEncRequest{}, length};
   }
-  if (code == static_cast<std::uint32_t>(kCancelRequestCode)) return decode_cancel(r, length);
-  if (major == kRequestMajor) {
-    return WireError{fmt::format("unknown startup request code {}.{}", major, code & 0xffff)};
-  }
+  if (code == kCancel) return decode_cancel(r, length);
+  if (major == kRequestMajor) return WireError{fmt::format("unknown startup request code {}.{}", major, minor)};
+  // The same words as PostgreSQL's ProcessStartupPacket, which refuses before reading the rest.
   if (major != kProtocolMajor) {
-    return WireError{fmt::format("unsupported frontend protocol {}.{}: pgveil supports protocol 3", major,
-                                 code & 0xffff)};
+    return WireError{fmt::format("unsupported frontend protocol {}.{}: server supports 3.0 to 3.0", major, minor)};
   }
   return decode_startup_message(r, code, length);
 }
