@@ -19,8 +19,8 @@
 -- drawn in one sequential pass into a temp table before use, so two loads produce identical
 -- rows (the integration tests check that).
 --
--- Load:  psql -X -v ON_ERROR_STOP=1 -d shop -f examples/schema.sql     (about 10 s)
--- Sizes: 10,000 customers, 30,000 orders, ~25,000 payments, 3,000 support tickets.
+-- Load:  psql -X -q -v ON_ERROR_STOP=1 -d shop -f examples/schema.sql   (a few seconds)
+-- Sizes: 10,000 customers, 30,000 orders, 28,480 payments, 3,000 support tickets.
 
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;

@@ -18,34 +18,42 @@ void random_bytes(void* out, std::size_t n) {
 
 MintedKey CancelRegistry::mint(CancelTarget target) {
   MintedKey minted;
+  minted.pid = target.upstream_pid;
   minted.key.resize(4);
-  random_bytes(minted.key.data(), minted.key.size());
   std::lock_guard lock(mutex_);
   for (;;) {
-    std::uint32_t raw = 0;
-    random_bytes(&raw, sizeof raw);
-    // Keep the pid positive: pg_basebackup and others broke on negative pids (pgbouncer's note).
-    minted.pid = static_cast<std::int32_t>(raw & 0x7fffffffu);
-    if (minted.pid != 0 && entries_.try_emplace(minted.pid, Entry{minted.key, std::move(target)}).second) {
-      return minted;
+    random_bytes(minted.key.data(), minted.key.size());
+    auto [first, last] = entries_.equal_range(minted.pid);
+    bool taken = false;
+    for (auto it = first; it != last; ++it) taken = taken || it->second.key == minted.key;
+    if (!taken) break;
+  }
+  entries_.emplace(minted.pid, Entry{minted.key, std::move(target)});
+  return minted;
+}
+
+void CancelRegistry::forget(const MintedKey& minted) {
+  std::lock_guard lock(mutex_);
+  auto [first, last] = entries_.equal_range(minted.pid);
+  for (auto it = first; it != last; ++it) {
+    if (it->second.key == minted.key) {
+      entries_.erase(it);
+      return;
     }
   }
 }
 
-void CancelRegistry::forget(std::int32_t pid) {
-  std::lock_guard lock(mutex_);
-  entries_.erase(pid);
-}
-
 std::optional<CancelTarget> CancelRegistry::find(std::int32_t pid, std::string_view key) const {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(pid);
-  if (it == entries_.end()) return std::nullopt;
-  const std::string& expected = it->second.key;
-  if (expected.size() != key.size() || CRYPTO_memcmp(expected.data(), key.data(), key.size()) != 0) {
-    return std::nullopt;
+  auto [first, last] = entries_.equal_range(pid);
+  std::optional<CancelTarget> found;
+  for (auto it = first; it != last; ++it) {
+    const std::string& expected = it->second.key;
+    if (expected.size() == key.size() && CRYPTO_memcmp(expected.data(), key.data(), key.size()) == 0) {
+      found = it->second.target;
+    }
   }
-  return it->second.target;
+  return found;
 }
 
 std::size_t CancelRegistry::size() const {

@@ -1,6 +1,9 @@
-// Proxy-minted cancel keys (PROTOCOL.md rule 9). Each client session gets its own positive pid
-// and random key; a CancelRequest arriving on a new connection is matched here (in constant
-// time) to the upstream backend's pid/key and the database to deliver it to. Shared by all
+// Proxy-minted cancel keys (PROTOCOL.md rule 9). Each client session gets the upstream backend's
+// real pid (so PQbackendPID, pg_backend_pid() and NotificationResponse agree, as without pgveil)
+// and a random key of pgveil's own; the upstream key never reaches the client. A CancelRequest
+// arriving on a new connection is matched here (key compared in constant time) to the upstream
+// pid/key and the database to deliver it to. Two upstream servers may hand out the same pid, so
+// one pid can hold several entries, told apart by their keys. Shared by all
 // worker threads, hence the mutex; it is touched once per session start/end and per cancel.
 #pragma once
 
@@ -26,7 +29,7 @@ struct MintedKey {
 class CancelRegistry {
  public:
   MintedKey mint(CancelTarget target);
-  void forget(std::int32_t pid);
+  void forget(const MintedKey& minted);
   // The target if pid is known and the key matches; compared in constant time.
   std::optional<CancelTarget> find(std::int32_t pid, std::string_view key) const;
   std::size_t size() const;
@@ -37,7 +40,7 @@ class CancelRegistry {
     CancelTarget target;
   };
   mutable std::mutex mutex_;
-  std::unordered_map<std::int32_t, Entry> entries_;
+  std::unordered_multimap<std::int32_t, Entry> entries_;
 };
 
 }  // namespace proxy

@@ -49,7 +49,7 @@ Session::Session(asio::ip::tcp::socket socket, Services& services, std::uint64_t
 }
 
 Session::~Session() {
-  if (minted_pid_ != 0) services_.cancels.forget(minted_pid_);
+  if (minted_) services_.cancels.forget(*minted_);
 }
 
 SessionInfo Session::info() const {
@@ -306,13 +306,12 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   upstream_ = std::move(upstream->stream);
   upstream_pid_ = upstream->backend_pid;
   upstream_key_ = upstream->backend_key;
-  const MintedKey minted = services_.cancels.mint({database, upstream_pid_, upstream_key_});
-  minted_pid_ = minted.pid;
+  minted_ = services_.cancels.mint({database, upstream_pid_, upstream_key_});
 
   std::string out;
   pgwire::encode_authentication_ok(out);
   out += upstream->parameters;
-  pgwire::encode_backend_key_data(out, minted.pid, minted.key);
+  pgwire::encode_backend_key_data(out, minted_->pid, minted_->key);
   out += upstream->ready_for_query;
   if (co_await client_->write_all(out)) co_return std::nullopt;
 

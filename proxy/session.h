@@ -71,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   SessionInfo info_;
   mutable std::mutex info_mutex_;
   std::optional<policy::Grant> grant_;
-  std::int32_t minted_pid_ = 0;
+  std::optional<MintedKey> minted_;
   std::int32_t upstream_pid_ = 0;
   std::string upstream_key_;
   ProtocolTracker tracker_;

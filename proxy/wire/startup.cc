@@ -14,8 +14,11 @@ constexpr std::uint32_t code_of(std::uint16_t major, std::uint16_t minor) {
 constexpr std::uint16_t kRequestMajor = 1234;  // the "version" of SSL/GSSENC/Cancel requests
 
 WireError bad_length(std::uint32_t length) {
-  return WireError{fmt::format("invalid length of startup packet: {} (must be {} to {} bytes)", length,
-                               kMinStartupPacket, kMaxStartupPacket)};
+  // A length whose first byte is not 0 is text or another protocol (an HTTP request, say).
+  const bool foreign = (length >> 24) != 0;
+  return WireError{fmt::format("invalid length of startup packet: {} (must be {} to {} bytes){}", length,
+                               kMinStartupPacket, kMaxStartupPacket,
+                               foreign ? ": the client does not speak the PostgreSQL protocol" : "")};
 }
 
 WireError tls_hello() {
@@ -101,10 +104,9 @@ std::variant<StartupFrame, NeedMore, WireError> decode_startup(Bytes in) {
   }
   if (code == kCancel) return decode_cancel(r, length);
   if (major == kRequestMajor) return WireError{fmt::format("unknown startup request code {}.{}", major, minor)};
-  // The same words as PostgreSQL's ProcessStartupPacket, which refuses before reading the rest.
-  if (major != kProtocolMajor) {
-    return WireError{fmt::format("unsupported frontend protocol {}.{}: server supports 3.0 to 3.0", major, minor)};
-  }
+  // PostgreSQL's ProcessStartupPacket refuses another major version (0A000) before reading the
+  // rest: hand back the version alone and let the session answer.
+  if (major != kProtocolMajor) return StartupFrame{StartupMessage{major, minor, {}}, length};
   return decode_startup_message(r, code, length);
 }
 

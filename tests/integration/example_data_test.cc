@@ -2,9 +2,9 @@
 // benchmarks mask. The masking tests rely on these properties (valid checksums so detectors fire,
 // reserved domains and ranges so nothing is real, determinism so expected outputs stay put).
 #include <catch2/catch.hpp>
-#include <set>
 #include <string>
 
+#include "support/example_shop.h"
 #include "support/pg_cluster.h"
 #include "support/pq.h"
 
@@ -16,20 +16,8 @@ namespace {
 
 const std::string kSourceDir = PGVEIL_SOURCE_DIR;
 
-// Loads once per database and test process (Catch2 re-enters a test case for every section).
 void load_example(PgCluster& cluster, const std::string& db) {
-  static std::set<std::string> loaded;
-  if (!loaded.insert(db).second) return;
-  cluster.create_database(db);
-  const auto schema = cluster.psql({"-q", "-f", kSourceDir + "/examples/schema.sql"}, db);
-  INFO(schema.err);
-  REQUIRE(schema.exit_code == 0);
-  const auto roles = cluster.psql({"-q", "-v", "support_ro_password=support-secret", "-v",
-                                   "dba_password=dba-secret", "-f",
-                                   kSourceDir + "/examples/roles.sql"},
-                                  db);
-  INFO(roles.err);
-  REQUIRE(roles.exit_code == 0);
+  testsupport::load_example_shop(cluster, db);
 }
 
 bool luhn_valid(const std::string& number) {

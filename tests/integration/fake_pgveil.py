@@ -3,11 +3,11 @@
 (placeholder substitution, waiting for the port, signals, bounded stop, CLI output parsing)
 independently of the real proxy.
 
-  fake_pgveil.py serve --config FILE
+  fake_pgveil.py --config FILE serve
       Reads `listen: HOST:PORT` from FILE and accepts (and closes) TCP connections there.
       Config switches: `fail_on_start: true` exits 2 at once; `ignore_sigterm: true` ignores
       SIGTERM. Logs SIGHUP/SIGTERM to stderr.
-  fake_pgveil.py grant create --config FILE --user U --db D --role R --for DUR --reason R --json
+  fake_pgveil.py --config FILE grant create --user U --db D --role R --for DUR --reason R --json
       Prints a line of chatter, then {"id": 7, "secret": ..., "psql": ...}. The secret encodes
       the arguments and $FAKE_PGVEIL_SUFFIX, so the test sees what was passed. Role "missing"
       fails with exit 1.
@@ -78,13 +78,13 @@ def grant(args):
 
 
 def main():
+    # Like pgveil: --config belongs to the top-level command, before the subcommand.
     parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve_parser = sub.add_parser("serve")
-    serve_parser.add_argument("--config", required=True)
+    sub.add_parser("serve")
     grant_parser = sub.add_parser("grant")
     grant_parser.add_argument("action", choices=["create"])
-    grant_parser.add_argument("--config", required=True)
     grant_parser.add_argument("--user", required=True)
     grant_parser.add_argument("--db", required=True)
     grant_parser.add_argument("--role", required=True)

@@ -48,7 +48,8 @@ PgveilProcess::PgveilProcess(std::string yaml, std::vector<std::string> env, std
   const int out_fd = open_for_append(dir() + "/pgveil.stdout");
   const int err_fd = open_for_append(stderr_path_);
   SpawnSpec spec;
-  spec.argv = {binary_, "serve", "--config", config_path_};
+  // --config before the subcommand: it is an option of the top-level command (README).
+  spec.argv = {binary_, "--config", config_path_, "serve"};
   spec.env = env_;
   spec.cwd = dir();
   spec.stdout_fd = out_fd;
@@ -134,7 +135,7 @@ RunResult PgveilProcess::cli(const std::vector<std::string>& args,
 IssuedSecret PgveilProcess::issue_grant(std::string_view user, std::string_view db,
                                         std::string_view role, std::string_view duration,
                                         std::string_view reason) {
-  const auto r = cli({"grant", "create", "--config", config_path_, "--user", std::string(user),
+  const auto r = cli({"--config", config_path_, "grant", "create", "--user", std::string(user),
                       "--db", std::string(db), "--role", std::string(role), "--for",
                       std::string(duration), "--reason", std::string(reason), "--json"});
   if (r.exit_code != 0) {

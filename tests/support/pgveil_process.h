@@ -1,4 +1,4 @@
-// `pgveil serve` in a child process, with a config written by the test.
+// `pgveil --config FILE serve` in a child process, with a config written by the test.
 #pragma once
 
 #include <sys/types.h>
@@ -48,14 +48,14 @@ class PgveilProcess {
   // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit code (128+signal if killed).
   int stop(std::chrono::seconds grace = std::chrono::seconds(10));
 
-  // `pgveil grant create --config C --user U --db D --role R --for DUR --reason R --json`;
+  // `pgveil --config C grant create --user U --db D --role R --for DUR --reason R --json`;
   // returns the one-time secret. Throws with pgveil's stderr if the command fails.
   std::string grant(std::string_view user, std::string_view db, std::string_view role,
                     std::string_view duration = "1h", std::string_view reason = "test");
   IssuedSecret issue_grant(std::string_view user, std::string_view db, std::string_view role,
                            std::string_view duration = "1h", std::string_view reason = "test");
-  // Any other CLI command: runs `pgveil <args...>` with this process's env (add --config
-  // config_path() yourself where the command needs it).
+  // Any other CLI command: runs `pgveil <args...>` with this process's env and cwd = dir()
+  // (pass {"--config", config_path(), "grant", "list"} and the like yourself).
   RunResult cli(const std::vector<std::string>& args,
                 std::chrono::seconds timeout = std::chrono::seconds(60)) const;
 

@@ -148,3 +148,22 @@ TEST_CASE("over 10000 bytes is refused from the length, before the body arrives"
   REQUIRE(std::holds_alternative<NeedMore>(ok));
   CHECK(std::get<NeedMore>(ok).total == 10000);
 }
+
+TEST_CASE("another major protocol version decodes to its version alone, for the session to refuse",
+          "[wire][startup]") {
+  // PostgreSQL answers 0A000 before reading the parameters, whatever they hold.
+  for (std::uint16_t major : {2, 4}) {
+    const std::string body = "garbage without terminator";
+    std::string packet;
+    Writer w(packet);
+    w.u32(static_cast<std::uint32_t>(8 + body.size()));
+    w.u32(std::uint32_t{major} << 16 | 7);
+    packet += body;
+    const auto frame = decode_ok(packet);
+    const auto& m = std::get<StartupMessage>(frame.packet);
+    CHECK(m.major == major);
+    CHECK(m.minor == 7);
+    CHECK(m.params.empty());
+    CHECK(frame.consumed == packet.size());
+  }
+}

@@ -276,8 +276,6 @@ const std::vector<BadStartup>& bad_startup_samples() {
       {"length 7", unhex("00000007") + be32(196608), "invalid length of startup packet: 7"},
       {"length 10001", be32(10001) + be32(196608) + std::string(9993, 'x'), "invalid length of startup packet: 10001"},
       {"length 2^31", unhex("7fffffff") + be32(196608), "invalid length of startup packet"},
-      {"protocol 2.0", raw_packet(be32(2u << 16) + std::string("user\0u\0\0", 8)), "unsupported frontend protocol 2.0"},
-      {"protocol 4.0", raw_packet(be32(4u << 16) + std::string("user\0u\0\0", 8)), "unsupported frontend protocol 4.0"},
       {"unknown request code", raw_packet(be32(1234u << 16 | 5681)), "unknown startup request code 1234.5681"},
       {"SSLRequest too long", raw_packet(be32(80877103) + "xx"), "invalid SSLRequest: length 10"},
       {"GSSENCRequest too long", raw_packet(be32(80877104) + "x"), "invalid GSSENCRequest: length 9"},

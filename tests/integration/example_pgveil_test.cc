@@ -1,0 +1,88 @@
+// The demo, as a test: examples/pgveil.yaml in front of the example shop, with the real pgveil
+// binary and real clients (libpq, psql, psycopg 3, psycopg2). What scripts/demo.sh --check
+// shows by hand, checked on every run.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/example_shop.h"
+#include "support/files.h"
+#include "support/pg_cluster.h"
+#include "support/pgveil_process.h"
+#include "support/pq.h"
+#include "support/process.h"
+
+using Catch::Matchers::Contains;
+using testsupport::PgCluster;
+using testsupport::PgConn;
+using testsupport::PgveilProcess;
+
+namespace {
+
+const std::string kSourceDir = PGVEIL_SOURCE_DIR;
+constexpr const char* kShopDb = "harness_shop_pgveil";
+
+}  // namespace
+
+TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgveil]") {
+  auto& cluster = PgCluster::shared();
+  testsupport::load_example_shop(cluster, kShopDb);
+  testsupport::TempDir secrets("pgveil-secrets");
+  const std::string password_file = secrets.path() + "/support_ro";
+  testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
+
+  PgveilProcess pgveil(testsupport::example_config(kShopDb, password_file),
+                       {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)});
+  const std::string secret = pgveil.grant("alice", "prod", "support", "2h", "harness test");
+  REQUIRE_FALSE(secret.empty());
+  const std::string conninfo = pgveil.conninfo("alice", "prod", secret);
+
+  SECTION("libpq: alice works as the brokered read-only login") {
+    auto conn = PgConn::connect(conninfo);
+    INFO(pgveil.log());
+    REQUIRE(conn.has_value());
+    CHECK(conn->value("SELECT current_user") == "support_ro");
+    CHECK(conn->value("SELECT count(*) FROM customers") == "10000");
+    const auto write = conn->query("DELETE FROM orders");
+    REQUIRE_FALSE(write.has_value());
+    CHECK(write.error().sqlstate == "25006");
+  }
+  SECTION("psql, as printed by grant create") {
+    const auto r = testsupport::run({PgCluster::bin("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d",
+                                     conninfo, "-c",
+                                     "SELECT email FROM customers WHERE id = 2"});
+    INFO(r.err << pgveil.log());
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "martina.patel2@example.com\n");
+  }
+  SECTION("psycopg 3 and psycopg2 drivers") {
+    for (const std::string driver : {"psycopg", "psycopg2"}) {
+      const auto r = testsupport::run({"/usr/bin/python3", kSourceDir + "/tests/integration/psycopg_check.py",
+                                       "--driver", driver, conninfo});
+      INFO(driver << ": " << r.out << r.err << pgveil.log());
+      REQUIRE(r.exit_code == 0);
+      const auto out = nlohmann::json::parse(r.out);
+      CHECK(out["params"] == nlohmann::json::parse(R"(["42","héllo wörld","2024-02-29","24.50","v",null])"));
+      CHECK(out["error_sqlstate"] == "22012");
+      CHECK(out["after_error"] == "recovered");
+      CHECK(out["copy"] == nlohmann::json::parse(R"([["1","row 1"],["2","row 2"],["3","row 3"]])"));
+      CHECK(out["named_cursor"] == nlohmann::json::parse("[1,2,3,4,5]"));
+      if (driver == "psycopg") {
+        CHECK(out["prepared"] == nlohmann::json::parse("[0,2,4,6,8]"));
+        CHECK(out["binary"] == nlohmann::json::parse(R"(["7","bin","2.5"])"));
+        CHECK(out["pipeline"] == nlohmann::json::parse("[100,101,102]"));
+      }
+    }
+  }
+  SECTION("no grant, wrong secret: refused the PostgreSQL way") {
+    const auto bob = PgConn::connect(pgveil.conninfo("bob", "prod", "anything"));
+    REQUIRE_FALSE(bob.has_value());
+    CHECK(bob.error().sqlstate == "28000");
+    CHECK_THAT(bob.error().message, Contains("bob"));
+    CHECK_FALSE(bob.error().hint.empty());
+
+    const auto wrong = PgConn::connect(pgveil.conninfo("alice", "prod", secret + "x"));
+    REQUIRE_FALSE(wrong.has_value());
+    CHECK(wrong.error().sqlstate == "28P01");
+  }
+}
