@@ -16,6 +16,7 @@
 #include "proxy/cancel_registry.h"
 #include "proxy/config/config.h"
 #include "proxy/session_registry.h"
+#include "proxy/wire/scram_cache.h"
 
 namespace proxy {
 
@@ -32,6 +33,7 @@ struct Services {
   policy::GrantStore* store = nullptr;
   CancelRegistry cancels;
   SessionRegistry sessions;
+  pgwire::scram::SaltedPasswordCache scram_cache;   // upstream logins skip PBKDF2 after the first
   policy::Now now = [] { return policy::Clock::now(); };
   std::atomic<std::shared_ptr<const Runtime>> runtime;
 };

@@ -288,7 +288,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   for (auto& [name, value] : startup->params) {
     if (passed_upstream(name)) params.emplace_back(name, value);
   }
-  UpstreamTarget target{db, login, runtime_->tls_for(database), 0x3fffffff};
+  UpstreamTarget target{db, login, runtime_->tls_for(database), 0x3fffffff, &services_.scram_cache};
   auto upstream = co_await connect_upstream(target, std::move(params));
   if (!upstream) {
     spdlog::warn("{}: {}", tag(), upstream.error().message);

@@ -147,6 +147,7 @@ asio::awaitable<std::expected<Upstream, UpstreamFailure>> login(
               if (hash) cbind = std::move(*hash);
             }
             scram.emplace(login.password, std::move(cbind));
+            scram->use_cache(target.scram_cache);
             auto mechanism = scram->choose_mechanism(auth->mechanisms);
             if (!mechanism) co_return fail(fmt::format("upstream {}: {}", where(db), mechanism.error()));
             pgwire::encode_sasl_initial_response(out, *mechanism, scram->client_first());

@@ -18,6 +18,10 @@
 #include "proxy/stream.h"
 #include "proxy/wire/error.h"
 
+namespace pgwire::scram {
+class SaltedPasswordCache;
+}
+
 namespace proxy {
 
 struct Upstream {
@@ -40,6 +44,7 @@ struct UpstreamTarget {
   const Login* login;
   std::shared_ptr<asio::ssl::context> tls;    // nullptr: plain
   std::uint32_t max_message;
+  pgwire::scram::SaltedPasswordCache* scram_cache = nullptr;   // optional, outlives the login
 };
 
 asio::awaitable<std::expected<Upstream, UpstreamFailure>> connect_upstream(

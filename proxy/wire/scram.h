@@ -125,6 +125,8 @@ class ServerExchange {
   std::string server_first_;
 };
 
+class SaltedPasswordCache;
+
 // pgveil as SCRAM client to the upstream PostgreSQL.
 class ClientExchange {
  public:
@@ -150,6 +152,8 @@ class ClientExchange {
 
   bool done() const noexcept { return state_ == State::kDone; }
   bool channel_binding_used() const noexcept { return plus_; }
+  // Reuse SaltedPassword across logins (scram_cache.h); the cache must outlive the exchange.
+  void use_cache(SaltedPasswordCache* cache) noexcept { cache_ = cache; }
 
  private:
   enum class State { kInitial, kFirstSent, kFinalSent, kDone, kFailed };
@@ -164,6 +168,7 @@ class ClientExchange {
   std::string gs2_header_;
   std::string client_first_bare_;
   Key server_signature_{};         // expected ServerSignature, known after on_server_first
+  SaltedPasswordCache* cache_ = nullptr;
 };
 
 }  // namespace pgwire::scram

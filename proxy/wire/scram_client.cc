@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "proxy/wire/scram.h"
+#include "proxy/wire/scram_cache.h"
 #include "proxy/wire/scram_common.h"
 #include "proxy/wire/scram_message.h"
 
@@ -94,7 +95,11 @@ std::expected<std::string, std::string> ClientExchange::on_server_first(std::str
       std::string(nonce);
   const std::string auth_message = client_first_bare_ + "," + std::string(data) + "," + without_proof;
 
-  auto salted = detail::salted_password(password_.view(), *salt, *iterations);
+  std::optional<Key> salted = cache_ ? cache_->find(password_.view(), *salt, *iterations) : std::nullopt;
+  if (!salted) {
+    salted = detail::salted_password(password_.view(), *salt, *iterations);
+    if (salted && cache_) cache_->store(password_.view(), *salt, *iterations, *salted);
+  }
   password_.wipe();  // not needed any more
   if (!salted) return fail("SCRAM: PBKDF2-HMAC-SHA-256 failed");
   auto keys = detail::key_schedule(*salted);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proxy/wire/scram.h"
+#include "proxy/wire/scram_cache.h"
 #include "proxy/wire/scram_common.h"
 
 using namespace pgwire::scram;
@@ -482,4 +483,31 @@ TEST_CASE("SCRAM nonces are fresh per exchange", "[scram]") {
   CHECK(s1.on_client_first(kMechanism, "n,,n=,r=abc").value() != s2.on_client_first(kMechanism, "n,,n=,r=abc").value());
   // 18 random bytes in base64, like libpq and the backend.
   CHECK(a.client_first().size() == std::string_view("n,,n=,r=").size() + 24);
+}
+
+TEST_CASE("SCRAM client reuses SaltedPassword from the cache, and only for the same inputs", "[scram]") {
+  SaltedPasswordCache cache(2);
+  for (int round = 0; round < 3; ++round) {
+    ServerExchange server(fast_verifier("hunter2"));
+    ClientExchange client("hunter2");
+    client.use_cache(&cache);
+    auto out = run(server, client, ServerExchange::mechanisms(false));
+    INFO("round " << round);
+    CHECK((out.client_done && out.server_done));
+    CHECK(cache.size() == 1);
+  }
+  // A wrong cached value would make the proof fail: poison an entry and see the server refuse.
+  const auto verifier = fast_verifier("other");
+  Key wrong{};
+  cache.store("other", verifier.salt, verifier.iterations, wrong);
+  ServerExchange server(verifier);
+  ClientExchange client("other");
+  client.use_cache(&cache);
+  auto out = run(server, client, ServerExchange::mechanisms(false));
+  CHECK_FALSE(out.server_done);
+  // Another password with the same salt misses; capacity 2 drops the oldest entry.
+  CHECK(cache.find("hunter3", verifier.salt, verifier.iterations) == std::nullopt);
+  CHECK(cache.find("other", verifier.salt, verifier.iterations + 1) == std::nullopt);
+  cache.store("third", "salt", 4096, wrong);
+  CHECK(cache.size() == 2);
 }
