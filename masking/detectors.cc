@@ -1,0 +1,149 @@
+#include "masking/detectors.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+#include <re2/set.h>
+
+namespace masking {
+namespace {
+
+using Validator = bool (*)(std::string_view);
+
+struct BuiltinPattern {
+  DetectorKind kind;
+  const char* pattern;
+  Validator validate;  // nullptr: the pattern is the whole rule
+  bool shrink;         // on a failed check, retry shorter prefixes cut at separators
+};
+
+// RE2 syntax (no lookaround): word boundaries keep candidates from starting inside longer tokens.
+constexpr BuiltinPattern kBuiltins[] = {
+    {DetectorKind::kEmail,
+     R"([\p{L}\p{N}._%+\-]+@[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?)+)",
+     nullptr, false},
+    {DetectorKind::kPaymentCard, R"(\b\d(?:[ \-]?\d){12,18}\b)", payment_card_valid, true},
+    {DetectorKind::kIban, R"((?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]){11,30}\b)", iban_valid, true},
+    {DetectorKind::kPhone, R"((?:\+\d|\(\d|\b\d)[\d\-. ()]{5,22}\d\b)", phone_valid, true},
+    {DetectorKind::kNationalId, R"(\b\d{3}[\- ]\d{2}[\- ]\d{4}\b)", ssn_valid, false},
+    {DetectorKind::kIpAddress, R"(\b(?:\d{1,3}\.){3}\d{1,3}\b)", ip_address_valid, false},
+    {DetectorKind::kIpAddress, R"((?i)(?:[0-9a-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{1,4})?)",
+     ip_address_valid, false},
+};
+
+constexpr std::pair<std::string_view, DetectorKind> kNames[] = {
+    {"email", DetectorKind::kEmail},         {"payment_card", DetectorKind::kPaymentCard},
+    {"iban", DetectorKind::kIban},           {"phone", DetectorKind::kPhone},
+    {"national_id", DetectorKind::kNationalId}, {"ip_address", DetectorKind::kIpAddress},
+};
+
+bool is_separator(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
+
+}  // namespace
+
+struct Detectors::Compiled {
+  struct Entry {
+    std::size_t detector;
+    std::unique_ptr<RE2> re;
+    Validator validate;
+    bool shrink;
+  };
+  std::vector<Entry> entries;  // index = pattern index in the set
+  std::unique_ptr<RE2::Set> set;
+};
+
+std::expected<DetectorKind, std::string> parse_detector_kind(std::string_view name) {
+  for (const auto& [n, kind] : kNames)
+    if (n == name) return kind;
+  return std::unexpected(fmt::format("unknown detector '{}' (expected email, payment_card, iban, phone, "
+                                     "national_id, ip_address or {{pattern: RE2, name: NAME}})",
+                                     name));
+}
+
+std::string_view to_string(DetectorKind kind) {
+  for (const auto& [n, k] : kNames)
+    if (k == kind) return n;
+  return "custom";
+}
+
+bool Detectors::has(DetectorKind kind) const {
+  return std::any_of(specs_.begin(), specs_.end(), [&](const DetectorSpec& s) { return s.kind == kind; });
+}
+
+std::expected<Detectors, std::string> Detectors::compile(std::vector<DetectorSpec> specs) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto compiled = std::make_shared<Compiled>();
+  compiled->set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+  auto add = [&](std::size_t detector, const std::string& pattern, Validator validate,
+                 bool shrink) -> std::expected<void, std::string> {
+    auto re = std::make_unique<RE2>(pattern, options);
+    if (!re->ok()) return std::unexpected(fmt::format("invalid pattern for detector '{}': {}", specs[detector].name, re->error()));
+    std::string error;
+    if (compiled->set->Add(pattern, &error) < 0)
+      return std::unexpected(fmt::format("invalid pattern for detector '{}': {}", specs[detector].name, error));
+    compiled->entries.push_back({detector, std::move(re), validate, shrink});
+    return {};
+  };
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].kind == DetectorKind::kCustom) {
+      if (auto r = add(i, specs[i].pattern, nullptr, false); !r) return std::unexpected(r.error());
+      continue;
+    }
+    for (const BuiltinPattern& b : kBuiltins)
+      if (b.kind == specs[i].kind)
+        if (auto r = add(i, b.pattern, b.validate, b.shrink); !r) return std::unexpected(r.error());
+  }
+  if (!compiled->entries.empty() && !compiled->set->Compile())
+    return std::unexpected(std::string("detector patterns too large to compile together (RE2 memory budget)"));
+  Detectors d;
+  d.specs_ = std::move(specs);
+  d.compiled_ = std::move(compiled);
+  return d;
+}
+
+void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
+  spans.clear();
+  if (!compiled_ || compiled_->entries.empty()) return;
+  std::vector<int> hits;
+  if (!compiled_->set->Match(text, &hits)) return;
+  for (int index : hits) {
+    const Compiled::Entry& e = compiled_->entries[static_cast<std::size_t>(index)];
+    std::size_t pos = 0;
+    re2::StringPiece m;
+    while (pos <= text.size() && e.re->Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
+      const auto begin = static_cast<std::size_t>(m.data() - text.data());
+      std::size_t end = begin + m.size();
+      bool ok = e.validate == nullptr || e.validate(text.substr(begin, end - begin));
+      // A greedy pattern can swallow a following group ("4111 1111 1111 1111 2024"): retry the
+      // prefixes that end before a separator, longest first.
+      for (std::size_t cut = end; !ok && e.shrink && cut > begin + 1; --cut) {
+        if (!is_separator(text[cut - 1]) || is_separator(text[cut - 2])) continue;
+        end = cut - 1;
+        ok = e.validate(text.substr(begin, end - begin));
+      }
+      if (ok && end > begin) {
+        spans.push_back({begin, end, e.detector});
+        pos = end;
+      } else {
+        pos = begin + 1;  // the candidate failed; a real one may start inside it
+      }
+    }
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  // Overlaps (a 15-digit card is also phone-shaped) collapse into one masked range.
+  std::size_t kept = 0;
+  for (const Span& s : spans) {
+    if (kept > 0 && s.begin < spans[kept - 1].end) {
+      spans[kept - 1].end = std::max(spans[kept - 1].end, s.end);
+      continue;
+    }
+    spans[kept++] = s;
+  }
+  spans.resize(kept);
+}
+
+}  // namespace masking

@@ -1,0 +1,123 @@
+#include "masking/plan.h"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include "masking/binary_values.h"
+
+namespace masking {
+namespace {
+
+bool matches(const ColumnMatch& m, const pgwire::FieldDescription& f, const ColumnIdentity* id) {
+  if (m.type && *m.type != f.type_oid) return false;
+  if (!m.table.empty() || !m.column.empty()) {
+    if (id == nullptr) return false;
+    if (!m.schema.empty() && m.schema != id->schema) return false;
+    if (!m.table.empty() && m.table != id->table) return false;
+    if (!m.column.empty() && m.column != id->column) return false;
+  }
+  if (m.name) {
+    // Both names: the output name can be an alias, the table column name can hide behind one.
+    const bool by_column = id != nullptr && RE2::PartialMatch(id->column, *m.name);
+    if (!by_column && !RE2::PartialMatch(re2::StringPiece(f.name.data(), f.name.size()), *m.name)) return false;
+  }
+  return true;
+}
+
+// Masks that give NULL whatever the value: safe in any format, no codec needed.
+bool always_null(const Mask& mask, TypeClass t) {
+  if (std::holds_alternative<NullMask>(mask.spec)) return true;
+  const bool constant = std::holds_alternative<RedactMask>(mask.spec) || std::holds_alternative<EmailMask>(mask.spec);
+  return constant && !is_text_like(t);
+}
+
+// Types whose text can carry personal data that detectors should see.
+bool needs_detection(const Profile& p, TypeClass t) {
+  if (p.detectors.empty()) return false;
+  if (is_text_like(t) || t == TypeClass::kOther) return true;
+  return (t == TypeClass::kInet || t == TypeClass::kCidr) && p.detectors.has(DetectorKind::kIpAddress);
+}
+
+std::string column_label(const pgwire::FieldDescription& f, const ColumnIdentity* id) {
+  if (id == nullptr) return fmt::format("column \"{}\"", f.name);
+  return fmt::format("column \"{}\" ({}.{}.{})", f.name, id->schema, id->table, id->column);
+}
+
+ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription& f, ColumnResolver resolve) {
+  ColumnAction a;
+  a.type = ValueType{f.type_oid, f.type_modifier};
+  a.binary = f.format == 1;
+  const TypeClass t = a.type.cls();
+
+  std::optional<ColumnIdentity> identity;
+  if (f.table_oid != 0 && f.column_attnum > 0) identity = resolve(f.table_oid, f.column_attnum);
+  const ColumnIdentity* id = identity ? &*identity : nullptr;
+  if (f.table_oid != 0 && f.column_attnum > 0 && id == nullptr && profile.has_table_rules()) {
+    a.kind = ColumnAction::Kind::kRefuse;
+    a.reason = fmt::format("{}: cannot tell whether masking profile '{}' covers it (table OID {} attnum {} is "
+                           "unknown); refused to be safe",
+                           column_label(f, id), profile.name, f.table_oid, f.column_attnum);
+    return a;
+  }
+
+  for (const ColumnRule& rule : profile.columns) {
+    if (!matches(rule.match, f, id)) continue;
+    a.kind = ColumnAction::Kind::kMask;
+    a.rule = &rule;
+    a.reason = fmt::format("{} masked by profile '{}' rule at line {} ({}: {})", column_label(f, id), profile.name,
+                           rule.line, rule.match.describe(), rule.mask.describe());
+    if (a.binary && !always_null(rule.mask, t) && !has_binary_codec(t)) {
+      a.kind = ColumnAction::Kind::kRefuse;
+      a.reason = fmt::format("{} is masked by profile '{}' (rule at line {}) but was requested in binary format, "
+                             "which pgveil cannot mask for type OID {}; request text format for this column",
+                             column_label(f, id), profile.name, rule.line, f.type_oid);
+    }
+    return a;
+  }
+
+  if (needs_detection(profile, t)) {
+    a.kind = ColumnAction::Kind::kDetect;
+    if (a.binary && !has_binary_codec(t)) {
+      a.kind = ColumnAction::Kind::kRefuse;
+      a.reason = fmt::format("{} must be scanned for personal data by profile '{}' but was requested in binary "
+                             "format, which pgveil cannot decode for type OID {}; request text format",
+                             column_label(f, id), profile.name, f.type_oid);
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+const ColumnAction* Plan::refusal() const {
+  for (const ColumnAction& a : columns_)
+    if (a.kind == ColumnAction::Kind::kRefuse) return &a;
+  return nullptr;
+}
+
+Plan build_plan(std::shared_ptr<const Profile> profile, std::span<const pgwire::FieldDescription> columns,
+                ColumnResolver resolve) {
+  Plan plan;
+  plan.columns_.reserve(columns.size());
+  for (const auto& f : columns) {
+    ColumnAction a;
+    if (profile) {
+      a = plan_column(*profile, f, resolve);
+    } else {
+      a.type = ValueType{f.type_oid, f.type_modifier};
+      a.binary = f.format == 1;
+    }
+    plan.passthrough_ = plan.passthrough_ && a.kind == ColumnAction::Kind::kPass;
+    plan.columns_.push_back(std::move(a));
+  }
+  plan.profile_ = std::move(profile);
+  return plan;
+}
+
+Plan build_plan(std::shared_ptr<const Profile> profile, const pgwire::RowDescription& description,
+                ColumnResolver resolve) {
+  std::vector<pgwire::FieldDescription> fields(description.begin(), description.end());
+  return build_plan(std::move(profile), fields, resolve);
+}
+
+}  // namespace masking

@@ -1,0 +1,76 @@
+// Per-result masking plan (DESIGN.md data flow: "RowDescription -> masking plan per column").
+//
+// Built once per RowDescription (or per COPY column list) from the column descriptors and the
+// session's profile; applied to every DataRow / CopyData row of that result by row_masking.h.
+// Decisions are made here, not per row: a result that cannot be masked safely (a binary column
+// pgveil cannot re-encode, a table column whose identity cannot be resolved) is refused before
+// its first row, so the relay can answer with one ErrorResponse.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "masking/function_ref.h"
+#include "masking/profile.h"
+#include "proxy/wire/row_messages.h"
+
+namespace masking {
+
+// What (table OID, attnum) from RowDescription names in pg_catalog (pg_class/pg_namespace/
+// pg_attribute). The proxy looks it up and caches it; masking does no I/O.
+struct ColumnIdentity {
+  std::string schema, table, column;
+};
+
+// nullopt: unknown (lookup failed, dropped table). Called only for table_oid != 0 and attnum > 0.
+using ColumnResolver = FunctionRef<std::optional<ColumnIdentity>(Oid table_oid, std::int16_t attnum)>;
+
+struct ColumnAction {
+  enum class Kind : std::uint8_t {
+    kPass,    // forwarded as is
+    kMask,    // the column rule's mask
+    kDetect,  // value detectors on the value
+    kRefuse,  // the whole result must be refused (fail closed)
+  };
+  Kind kind = Kind::kPass;
+  ValueType type;
+  bool binary = false;               // format code 1
+  const ColumnRule* rule = nullptr;  // kMask: the rule (owned by the plan's profile)
+  // kRefuse: why, naming the column and the rule, without any value; kMask: the rule, for audit.
+  std::string reason;
+};
+
+class Plan {
+ public:
+  Plan() = default;  // no profile: everything passes
+
+  const Profile* profile() const { return profile_.get(); }
+  std::span<const ColumnAction> columns() const { return columns_; }
+  std::size_t size() const { return columns_.size(); }
+
+  // Every column passes: the relay may forward DataRows byte for byte (the fast path).
+  bool passthrough() const { return passthrough_; }
+  // The first refused column, or nullptr. A refused plan must not be applied: the relay sends an
+  // ErrorResponse 42501 with reason() instead of the result.
+  const ColumnAction* refusal() const;
+
+ private:
+  friend Plan build_plan(std::shared_ptr<const Profile>, std::span<const pgwire::FieldDescription>, ColumnResolver);
+  std::shared_ptr<const Profile> profile_;
+  std::vector<ColumnAction> columns_;
+  bool passthrough_ = true;
+};
+
+// `columns` as in RowDescription, with the format codes the client asked for in Bind (a statement
+// Describe says 0 for every column; PROTOCOL.md 18-19). For COPY text/CSV pass format 0.
+// A null profile yields a passthrough plan.
+Plan build_plan(std::shared_ptr<const Profile> profile, std::span<const pgwire::FieldDescription> columns,
+                ColumnResolver resolve);
+Plan build_plan(std::shared_ptr<const Profile> profile, const pgwire::RowDescription& description,
+                ColumnResolver resolve);
+
+}  // namespace masking

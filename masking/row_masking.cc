@@ -1,0 +1,104 @@
+#include "masking/row_masking.h"
+
+#include <fmt/format.h>
+
+#include "masking/binary_values.h"
+#include "masking/value_detection.h"
+#include "proxy/wire/row_messages.h"
+
+namespace masking {
+namespace {
+
+std::unexpected<MaskError> malformed(std::string message) {
+  return std::unexpected(MaskError{MaskError::Kind::kMalformed, std::move(message)});
+}
+
+}  // namespace
+
+std::expected<ValueResult, MaskError> mask_value(const Plan& plan, std::size_t column, pgwire::Bytes value,
+                                                 std::string& out, MaskStats& stats) {
+  const ColumnAction& a = plan.columns()[column];
+  if (a.kind == ColumnAction::Kind::kPass) return ValueResult::kUnchanged;
+  if (a.kind == ColumnAction::Kind::kRefuse)
+    return std::unexpected(MaskError{MaskError::Kind::kRefused, a.reason});
+  const Profile& profile = *plan.profile();
+
+  // Binary values are masked through their text form; text values are masked in place.
+  std::string decoded;
+  std::string_view text = pgwire::as_chars(value);
+  if (a.binary) {
+    if (!binary_to_text(a.type, value, decoded))
+      return malformed(fmt::format("column {}: malformed binary value of type OID {}", column + 1, a.type.oid));
+    text = decoded;
+  }
+  std::string masked;
+  std::string& target = a.binary ? masked : out;
+  const std::size_t mark = target.size();
+  ValueResult result = ValueResult::kValue;
+  if (a.kind == ColumnAction::Kind::kMask) {
+    result = apply_mask(a.rule->mask, profile.key, a.type, text, target) == MaskOutcome::kValue ? ValueResult::kValue
+                                                                                               : ValueResult::kNull;
+  } else {
+    std::size_t detections = 0;
+    switch (detect_and_mask(profile, a.type, text, target, detections)) {
+      case DetectOutcome::kUnchanged: result = ValueResult::kUnchanged; break;
+      case DetectOutcome::kValue: result = ValueResult::kValue; break;
+      case DetectOutcome::kNull: result = ValueResult::kNull; break;
+    }
+    stats.detections += static_cast<std::uint32_t>(detections);
+  }
+  if (result != ValueResult::kUnchanged) ++stats.masked_values;
+  if (result == ValueResult::kValue && a.binary && !text_to_binary(a.type, std::string_view(masked).substr(mark), out)) {
+    // The mask produced no valid value of the type: NULL rather than a value the client cannot
+    // decode, and never the original.
+    result = ValueResult::kNull;
+  }
+  return result;
+}
+
+std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Bytes body, std::string& out) {
+  pgwire::Reader r(body);
+  auto count = r.u16();
+  if (!count) return malformed("DataRow: truncated column count");
+  if (*count != plan.size())
+    return malformed(fmt::format("DataRow has {} columns but its RowDescription had {}", *count, plan.size()));
+  const std::size_t mark = out.size();
+  MaskStats stats;
+  std::string value_out;
+  pgwire::DataRowWriter w(out, *count);
+  for (std::size_t i = 0; i < *count; ++i) {
+    auto len = r.i32();
+    if (!len || *len < -1) {
+      out.resize(mark);
+      return malformed(fmt::format("DataRow: bad length for column {}", i + 1));
+    }
+    if (*len == -1) {  // NULL stays NULL (PROTOCOL.md 19)
+      w.null();
+      continue;
+    }
+    auto value = r.bytes(static_cast<std::size_t>(*len));
+    if (!value) {
+      out.resize(mark);
+      return malformed(fmt::format("DataRow: column {} runs past the message", i + 1));
+    }
+    value_out.clear();
+    auto result = mask_value(plan, i, *value, value_out, stats);
+    if (!result) {
+      out.resize(mark);
+      return std::unexpected(std::move(result.error()));
+    }
+    switch (*result) {
+      case ValueResult::kUnchanged: w.value(*value); break;
+      case ValueResult::kValue: w.value(std::string_view(value_out)); break;
+      case ValueResult::kNull: w.null(); break;
+    }
+  }
+  if (!r.at_end()) {
+    out.resize(mark);
+    return malformed("DataRow: bytes after the last column");
+  }
+  w.finish();
+  return stats;
+}
+
+}  // namespace masking
