@@ -32,12 +32,12 @@ std::vector<std::string_view> digit_groups(std::string_view s) {
   return groups;
 }
 
-bool looks_like_date(std::string_view s, const std::vector<std::string_view>& g) {
-  if (g.size() != 3) return false;
-  const char sep = s[g[0].size()];
-  if (sep != '-' && sep != '.' && sep != '/' && sep != ' ') return false;
+// 2024-01-05, 2024-01-05 10 (a timestamp cut at the colon), 05/01/2024: dates, not phones.
+// Two-digit years are not considered: "06 12 34 56 78" is a French mobile number.
+bool looks_like_date(const std::vector<std::string_view>& g) {
+  if (g.size() < 3) return false;
   return (g[0].size() == 4 && g[1].size() <= 2 && g[2].size() <= 2) ||
-         (g[0].size() <= 2 && g[1].size() <= 2 && (g[2].size() == 4 || g[2].size() == 2));
+         (g[0].size() <= 2 && g[1].size() <= 2 && g[2].size() == 4);
 }
 
 // 1 000 000 / 12.345.678: a grouped amount, not a phone number.
@@ -103,7 +103,7 @@ bool phone_valid(std::string_view candidate) {
     // otherwise it is an id, an amount or a count.
     return d[0] == '0' && d.size() >= 10 && d.size() <= 11;
   }
-  if (looks_like_date(candidate, groups) || looks_like_grouped_amount(groups)) return false;
+  if (looks_like_date(groups) || looks_like_grouped_amount(groups)) return false;
   if (groups.size() == 4 && candidate.find('.') != std::string_view::npos) {
     bool ip = true;  // 192.168.10.20
     for (auto g : groups) ip = ip && g.size() <= 3;

@@ -25,7 +25,8 @@ constexpr BuiltinPattern kBuiltins[] = {
      nullptr, false},
     {DetectorKind::kPaymentCard, R"(\b\d(?:[ \-]?\d){12,18}\b)", payment_card_valid, true},
     {DetectorKind::kIban, R"((?i)\b[a-z]{2}\d{2}(?: ?[a-z0-9]){11,30}\b)", iban_valid, true},
-    {DetectorKind::kPhone, R"((?:\+\d|\(\d|\b\d)[\d\-. ()]{5,22}\d\b)", phone_valid, true},
+    // No shrinking for phones: prefixes of longer digit runs (card numbers) would look like phones.
+    {DetectorKind::kPhone, R"((?:\+\d|\(\d|\b\d)[\d\-. ()]{5,22}\d\b)", phone_valid, false},
     {DetectorKind::kNationalId, R"(\b\d{3}[\- ]\d{2}[\- ]\d{4}\b)", ssn_valid, false},
     {DetectorKind::kIpAddress, R"(\b(?:\d{1,3}\.){3}\d{1,3}\b)", ip_address_valid, false},
     {DetectorKind::kIpAddress, R"((?i)(?:[0-9a-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{1,4})?)",
@@ -114,7 +115,8 @@ void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
     re2::StringPiece m;
     while (pos <= text.size() && e.re->Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
       const auto begin = static_cast<std::size_t>(m.data() - text.data());
-      std::size_t end = begin + m.size();
+      const std::size_t candidate_end = begin + m.size();
+      std::size_t end = candidate_end;
       bool ok = e.validate == nullptr || e.validate(text.substr(begin, end - begin));
       // A greedy pattern can swallow a following group ("4111 1111 1111 1111 2024"): retry the
       // prefixes that end before a separator, longest first.
@@ -127,7 +129,9 @@ void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
         spans.push_back({begin, end, e.detector});
         pos = end;
       } else {
-        pos = begin + 1;  // the candidate failed; a real one may start inside it
+        // Skip the failed candidate whole: restarting inside it would find phone-shaped
+        // fragments of longer digit runs (the tail of a Luhn-invalid card number).
+        pos = std::max(candidate_end, begin + 1);
       }
     }
   }
