@@ -125,7 +125,10 @@ std::optional<ProfileDraft> read_profile(Problems& p, const Entry& e) {
           ok = false;
           continue;
         }
-        if (needs_key(rule->mask)) draft.keyed_masks.push_back(item);
+        if (needs_key(rule->mask)) {
+          const YAML::Node mask = item.value["mask"];
+          draft.keyed_masks.push_back({item.path + ".mask", mask, mask});
+        }
         profile.columns.push_back(std::move(*rule));
       }
     } else {
