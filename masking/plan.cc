@@ -64,9 +64,10 @@ ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription&
     if (!matches(rule.match, f, id)) continue;
     a.kind = ColumnAction::Kind::kMask;
     a.rule = &rule;
+    a.yields_null = always_null(rule.mask, t);
     a.reason = fmt::format("{} masked by profile '{}' rule at line {} ({}: {})", column_label(f, id), profile.name,
                            rule.line, rule.match.describe(), rule.mask.describe());
-    if (a.binary && !always_null(rule.mask, t) && !has_binary_codec(t)) {
+    if (a.binary && !a.yields_null && !has_binary_codec(t)) {
       a.kind = ColumnAction::Kind::kRefuse;
       a.reason = fmt::format("{} is masked by profile '{}' (rule at line {}) but was requested in binary format, "
                              "which pgveil cannot mask for type OID {}; request text format for this column",

@@ -40,6 +40,7 @@ struct ColumnAction {
   ValueType type;
   bool binary = false;               // format code 1
   const ColumnRule* rule = nullptr;  // kMask: the rule (owned by the plan's profile)
+  bool yields_null = false;          // kMask whose result is NULL whatever the value (any format)
   // kRefuse: why, naming the column and the rule, without any value; kMask: the rule, for audit.
   std::string reason;
 };

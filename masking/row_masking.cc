@@ -21,6 +21,10 @@ std::expected<ValueResult, MaskError> mask_value(const Plan& plan, std::size_t c
   if (a.kind == ColumnAction::Kind::kPass) return ValueResult::kUnchanged;
   if (a.kind == ColumnAction::Kind::kRefuse)
     return std::unexpected(MaskError{MaskError::Kind::kRefused, a.reason});
+  if (a.yields_null) {  // before decoding: the plan allows it for types without a binary codec
+    ++stats.masked_values;
+    return ValueResult::kNull;
+  }
   const Profile& profile = *plan.profile();
 
   // Binary values are masked through their text form; text values are masked in place.

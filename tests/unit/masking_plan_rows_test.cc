@@ -1,0 +1,256 @@
+// RowDescription columns + profile -> plan; plan + DataRow bytes -> masked DataRow bytes, in text
+// and binary formats. Fail closed: what cannot be masked is refused, never passed.
+#include "masking/plan.h"
+
+#include <map>
+
+#include "masking/binary_values.h"
+#include "masking/row_masking.h"
+#include "masking_test_support.h"
+#include "proxy/wire/row_messages.h"
+
+using namespace masking;
+using namespace masking::test;
+using pgwire::FieldDescription;
+
+namespace {
+
+constexpr Oid kCustomers = 16500;
+
+const char* const kRules = R"(
+keys: { hmac: { env: K } }
+profiles:
+  strict:
+    columns:
+      - match: { table: public.customers, column: ssn }
+        mask: { partial: { keep_last: 4 } }
+      - match: { name: '(?i)^full_name$' }
+        mask: { hash: { length: 8 } }
+      - match: { name: '(?i)^born$' }
+        mask: generalize
+      - match: { name: '^balance$' }
+        mask: { hash: {} }
+    values:
+      detect: [email, payment_card]
+      mask: redact
+  empty: {}
+)";
+
+std::optional<ColumnIdentity> resolve(Oid table, std::int16_t attnum) {
+  static const std::map<std::int16_t, std::string> columns{{1, "id"},   {2, "email"}, {3, "ssn"},
+                                                            {4, "full_name"}, {5, "born"}, {6, "balance"}};
+  if (table != kCustomers || !columns.contains(attnum)) return std::nullopt;
+  return ColumnIdentity{"public", "customers", columns.at(attnum)};
+}
+
+FieldDescription column(std::string_view name, std::int16_t attnum, Oid type, std::int16_t format = 0,
+                        Oid table = kCustomers) {
+  FieldDescription f;
+  f.name = name;
+  f.table_oid = attnum == 0 ? 0 : table;
+  f.column_attnum = attnum;
+  f.type_oid = type;
+  f.format = format;
+  return f;
+}
+
+using Row = std::vector<std::optional<std::string>>;
+
+std::string body_of(const Row& row) {
+  std::vector<pgwire::Value> values;
+  for (const auto& v : row) values.push_back(v ? pgwire::Value(pgwire::as_bytes(*v)) : std::nullopt);
+  std::string message;
+  pgwire::encode_data_row(message, values);
+  return message.substr(5);  // type byte and length
+}
+
+// Checks the framing of a whole DataRow message and returns its values.
+Row decode_message(std::string_view message) {
+  REQUIRE(message.size() >= 5);
+  REQUIRE(message[0] == 'D');
+  REQUIRE(pgwire::load_u32(reinterpret_cast<const std::uint8_t*>(message.data() + 1)) == message.size() - 1);
+  auto row = pgwire::parse_data_row(pgwire::as_bytes(message.substr(5)));
+  REQUIRE(row.has_value());
+  Row out;
+  for (const auto& v : row->values) out.push_back(v ? std::optional(std::string(pgwire::as_chars(*v))) : std::nullopt);
+  return out;
+}
+
+Row mask_row(const Plan& plan, const Row& row, MaskStats* stats = nullptr) {
+  std::string out = "prefix";
+  const std::string body = body_of(row);
+  auto result = mask_data_row(plan, pgwire::as_bytes(body), out);
+  if (!result) FAIL(result.error().message);
+  if (stats != nullptr) *stats = *result;
+  REQUIRE(out.starts_with("prefix"));  // appends, never overwrites
+  return decode_message(std::string_view(out).substr(6));
+}
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+}  // namespace
+
+TEST_CASE("plan: column rules by table column, by name through aliases, detectors on the rest", "[masking][plan]") {
+  const auto profile = load_profile(kRules, "strict");
+  const std::vector<FieldDescription> cols{
+      column("id", 1, 23),          column("email", 2, 25),        column("ssn", 3, 25),
+      column("n", 4, 25),           column("full_name", 0, 25),    column("born", 5, 1082),
+      column("?column?", 0, 25),    column("created", 0, 1114),
+  };
+  const Plan plan = build_plan(profile, cols, resolve);
+  using K = ColumnAction::Kind;
+  REQUIRE(plan.size() == 8);
+  CHECK(plan.columns()[0].kind == K::kPass);
+  CHECK(plan.columns()[1].kind == K::kDetect);
+  CHECK(plan.columns()[2].kind == K::kMask);
+  CHECK(plan.columns()[2].rule->line == 6);
+  CHECK(plan.columns()[2].reason.find("public.customers.ssn") != std::string::npos);
+  CHECK(plan.columns()[3].kind == K::kMask);  // aliased "n", resolved to full_name
+  CHECK(plan.columns()[4].kind == K::kMask);  // expression named full_name
+  CHECK(plan.columns()[5].kind == K::kMask);
+  CHECK(plan.columns()[6].kind == K::kDetect);
+  CHECK(plan.columns()[7].kind == K::kPass);
+  CHECK_FALSE(plan.passthrough());
+  CHECK(plan.refusal() == nullptr);
+
+  const Row masked = mask_row(plan, {"7", "write to ann@example.com", "123-45-6789", "Ann Lee", "Ann Lee",
+                                     "1990-04-01", "card 4111 1111 1111 1111", std::nullopt});
+  CHECK(*masked[0] == "7");
+  CHECK(*masked[1] == "write to [redacted]");
+  CHECK(*masked[2] == "*******6789");
+  CHECK(masked[3]->size() == 8);
+  CHECK(masked[3] == masked[4]);  // same pseudonym through the alias and the expression
+  CHECK(*masked[5] == "1990-01-01");
+  CHECK(*masked[6] == "card [redacted]");
+  CHECK_FALSE(masked[7].has_value());  // NULL stays NULL
+}
+
+TEST_CASE("plan: fast path when nothing needs masking", "[masking][plan]") {
+  const std::vector<FieldDescription> cols{column("id", 1, 23), column("born", 0, 1082), column("note", 0, 25)};
+  CHECK(build_plan(nullptr, cols, resolve).passthrough());
+  CHECK(build_plan(load_profile(kRules, "empty"), cols, resolve).passthrough());
+  CHECK_FALSE(build_plan(load_profile(kRules, "strict"), cols, resolve).passthrough());  // note is scanned
+  const Plan ints = build_plan(load_profile(kRules, "strict"), std::vector{column("id", 1, 23)}, resolve);
+  CHECK(ints.passthrough());
+  CHECK(mask_row(ints, {"42"}) == Row{"42"});
+}
+
+TEST_CASE("plan: fail closed", "[masking][plan]") {
+  const auto profile = load_profile(kRules, "strict");
+  SECTION("binary column whose type has no codec and needs a mask") {
+    const Plan plan = build_plan(profile, std::vector{column("balance", 6, 1700, 1)}, resolve);
+    REQUIRE(plan.refusal() != nullptr);
+    CHECK(plan.refusal()->reason.find("binary format") != std::string::npos);
+    std::string out;
+    const std::string body = body_of({"x"});
+    auto r = mask_data_row(plan, pgwire::as_bytes(body), out);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == MaskError::Kind::kRefused);
+    CHECK(out.empty());
+  }
+  SECTION("binary text[] that must be scanned") {
+    CHECK(build_plan(profile, std::vector{column("tags", 0, 1009, 1)}, resolve).refusal() != nullptr);
+  }
+  SECTION("binary user-defined type that must be scanned") {
+    CHECK(build_plan(profile, std::vector{column("mood", 0, 16999, 1)}, resolve).refusal() != nullptr);
+    CHECK(build_plan(profile, std::vector{column("mood", 0, 16999, 0)}, resolve).columns()[0].kind ==
+          ColumnAction::Kind::kDetect);
+  }
+  SECTION("a table column that cannot be resolved while table rules exist") {
+    const Plan plan = build_plan(profile, std::vector{column("x", 9, 25, 0, 424242)}, resolve);
+    REQUIRE(plan.refusal() != nullptr);
+    CHECK(plan.refusal()->reason.find("table OID 424242") != std::string::npos);
+  }
+  SECTION("the null mask is safe in any format") {
+    const auto p = load_profile("profiles:\n  p:\n    columns:\n      - match: {name: x}\n        mask: null\n", "p");
+    const Plan plan = build_plan(p, std::vector{column("x", 0, 1700, 1)}, resolve);
+    CHECK(plan.refusal() == nullptr);
+    CHECK(mask_row(plan, {std::string("\0\1\0\0", 4)}) == Row{std::nullopt});
+  }
+}
+
+TEST_CASE("DataRow: malformed rows are errors and leave the output untouched", "[masking][rows]") {
+  const Plan plan = build_plan(load_profile(kRules, "strict"), std::vector{column("note", 0, 25)}, resolve);
+  auto fails = [&](const std::string& body) {
+    std::string out = "keep";
+    auto r = mask_data_row(plan, pgwire::as_bytes(body), out);
+    CHECK(out == "keep");
+    return !r.has_value() && r.error().kind == MaskError::Kind::kMalformed;
+  };
+  CHECK(fails(body_of({"a", "b"})));                      // column count differs from the plan
+  CHECK(fails(std::string("\0\1", 2)));                   // truncated
+  CHECK(fails(std::string("\0\1\0\0\0\x09" "abc", 9)));   // length past the end
+  CHECK(fails(std::string("\0\1\xff\xff\xff\xfe", 6)));   // negative length other than -1
+  CHECK(fails(body_of({"a"}) + "x"));                     // trailing bytes
+}
+
+TEST_CASE("DataRow: binary values are masked into valid binary", "[masking][rows]") {
+  const auto profile = load_profile(kRules, "strict");
+  const std::vector<FieldDescription> cols{column("balance", 6, 23, 1), column("born", 5, 1082, 1),
+                                           column("note", 0, 3802, 1), column("n", 4, 25, 1),
+                                           column("id", 1, 23, 1)};
+  const Plan plan = build_plan(profile, cols, resolve);
+  REQUIRE(plan.refusal() == nullptr);
+  // born 1990-04-01 = 3743 days before 2000-01-01.
+  const std::int32_t born = -3562;
+  MaskStats stats;
+  const Row masked = mask_row(plan,
+                              {be32(123456), be32(static_cast<std::uint32_t>(born)),
+                               std::string("\1{\"e\": \"a@b.io\"}"), std::string("Ann Lee"), be32(7)},
+                              &stats);
+  // int4 hash: exactly 4 bytes, and the same pseudonym the text format gives.
+  REQUIRE(masked[0]->size() == 4);
+  std::string text_hash;
+  apply_mask(profile->columns[3].mask, profile->key, {23, -1}, "123456", text_hash);
+  std::string expected;
+  REQUIRE(text_to_binary({23, -1}, text_hash, expected));
+  CHECK(*masked[0] == expected);
+  std::string born_text;
+  REQUIRE(binary_to_text({1082, -1}, pgwire::as_bytes(*masked[1]), born_text));
+  CHECK(born_text == std::string("1990-01-01").substr(0, 4) + "-01-01");
+  CHECK(*masked[2] == "\1{\"e\": \"[redacted]\"}");
+  CHECK(masked[3]->size() == 8);
+  CHECK(*masked[4] == be32(7));
+  CHECK(stats.masked_values == 4);
+  CHECK(stats.detections == 1);
+}
+
+TEST_CASE("binary codecs round-trip through the text form", "[masking][rows]") {
+  const std::vector<std::pair<Oid, std::string>> values{
+      {21, "-32768"},
+      {23, "2147483647"},
+      {20, "-9223372036854775808"},
+      {26, "4294967295"},
+      {700, "1.5"},
+      {701, "-0.1"},
+      {701, "Infinity"},
+      {16, "t"},
+      {1082, "1969-12-31"},
+      {1082, "2000-01-01"},
+      {1083, "23:59:59.5"},
+      {1114, "1999-12-31 23:59:59.999999"},
+      {1184, "2024-02-29 12:00:00+00"},
+      {2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+      {3802, "{\"a\": 1}"},
+  };
+  for (const auto& [oid, text] : values) {
+    INFO(oid << " " << text);
+    std::string binary, back;
+    REQUIRE(text_to_binary({oid, -1}, text, binary));
+    REQUIRE(binary_to_text({oid, -1}, pgwire::as_bytes(binary), back));
+    CHECK(back == text);
+  }
+  std::string binary;
+  CHECK_FALSE(text_to_binary({21, -1}, "32768", binary));
+  CHECK_FALSE(text_to_binary({1082, -1}, "2023-02-29", binary));
+  std::string text;
+  CHECK_FALSE(binary_to_text({23, -1}, pgwire::as_bytes(std::string("\0\0\0", 3)), text));
+  CHECK_FALSE(binary_to_text({3802, -1}, pgwire::as_bytes(std::string("\2{}")), text));
+  // timestamptz in binary is UTC: an offset in the text form is applied.
+  std::string a, b;
+  REQUIRE(text_to_binary({1184, -1}, "2024-01-01 01:00:00+01", a));
+  REQUIRE(text_to_binary({1184, -1}, "2024-01-01 00:00:00+00", b));
+  CHECK(a == b);
+}
