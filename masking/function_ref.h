@@ -20,7 +20,8 @@ class FunctionRef<R(Args...)> {
 
   template <class F>
     requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
-             !std::is_convertible_v<F, R (*)(Args...)> && std::is_invocable_r_v<R, F&, Args...>)
+             !std::is_function_v<std::remove_reference_t<F>> && !std::is_pointer_v<std::remove_cvref_t<F>> &&
+             std::is_invocable_r_v<R, F&, Args...>)
   FunctionRef(F&& f)  // NOLINT: implicit by design
       : obj_(const_cast<void*>(static_cast<const void*>(&f))),
         call_([](const FunctionRef& self, Args... args) -> R {
