@@ -10,7 +10,10 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <array>
 #include <chrono>
+#include <cstring>
+#include <tuple>
 #include <string>
 #include <variant>
 
@@ -28,6 +31,8 @@ struct RelayOutcome {
   std::string detail;
 };
 
+inline constexpr std::size_t kIdleReadSize = 512;
+
 struct RelayOptions {
   std::size_t buffer_size = 64 << 10;
   std::uint32_t max_message = 64u << 20;
@@ -38,29 +43,51 @@ struct RelayPosition {
   bool at_boundary = true;
 };
 
-// Observer: `bool on_message(char type, pgwire::Bytes body, bool complete)` is called once per
-// message before it is forwarded (complete=false: only the part that arrived so far, the rest
-// streams through); returning false stops the relay after this message has been forwarded.
-// `std::chrono::milliseconds idle_limit()` (0 = none) bounds how long the source may stay silent.
+// What the observer decides for one message.
+enum class Verdict {
+  kForward,   // pass the original bytes on
+  kReplace,   // send `replacement` (possibly empty: swallow) instead; only for complete messages
+  kStop,      // forward it, then end the relay
+};
+
+// Observer:
+// - `Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement)`
+//   is called once per message before it is forwarded (complete=false: only the part that
+//   arrived so far, the rest streams through; kReplace is then not allowed). `replacement` is
+//   empty on entry; on kReplace it holds whole messages to send instead.
+// - `bool needs_whole(char type)`: true if messages of this type must be seen complete (to be
+//   rewritten): the buffer then grows to the message, up to options.max_message.
+// - `std::chrono::milliseconds idle_limit()` (0 = none) bounds how long the source may stay silent.
 template <class Observer>
 asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, RelayOptions options,
                                     Observer& observer, RelayPosition& position) {
   using asio::experimental::awaitable_operators::operator||;
   std::size_t streaming = 0;   // bytes of an oversized message still to pass through unframed
+  // An idle direction waits by reading into this small array in the coroutine frame, so it holds
+  // no pooled buffer; what arrives is copied into one (a request or reply of a few hundred bytes).
+  std::array<std::uint8_t, kIdleReadSize> idle_read;
+  std::string replacement, out;   // used only by observers that rewrite
   for (;;) {
+    std::error_code ec;
+    std::size_t n = 0;
     if (buffer.empty()) {
       BufferPool::release(std::move(buffer));
+      if (out.capacity() > kIdleReadSize) std::string().swap(out);   // idle sessions keep nothing
       const auto idle = observer.idle_limit();
       if (idle.count() > 0) {
-        auto waited = co_await (from.wait_readable() || timeout(idle));
+        auto waited = co_await (from.read_some(idle_read) || timeout(idle));
         if (waited.index() == 1) co_return RelayOutcome{RelayEnd::kIdle, {}};
-        if (auto ec = std::get<0>(waited)) co_return RelayOutcome{RelayEnd::kReadError, ec.message()};
-      } else if (auto ec = co_await from.wait_readable()) {
-        co_return RelayOutcome{RelayEnd::kReadError, ec.message()};
+        std::tie(ec, n) = std::get<0>(waited);
+      } else {
+        std::tie(ec, n) = co_await from.read_some(idle_read);
       }
-      buffer = BufferPool::acquire(options.buffer_size);
+      if (!ec) {
+        buffer = BufferPool::acquire(options.buffer_size);
+        std::memcpy(buffer.free_space().data(), idle_read.data(), n);
+      }
+    } else {
+      std::tie(ec, n) = co_await from.read_some(buffer.free_space());
     }
-    auto [ec, n] = co_await from.read_some(buffer.free_space());
     if (ec) {
       const bool closed = ec == asio::error::eof || ec == asio::error::connection_reset ||
                           ec == asio::ssl::error::stream_truncated;
@@ -76,6 +103,9 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
       streaming -= pos;
     }
     bool stop = false;
+    bool rewritten = false;      // `out` holds this round's bytes (some messages were replaced)
+    std::size_t flushed = 0;     // data[0, flushed) is already in `out`
+    std::size_t grow_to = 0;     // a message that must be whole does not fit the buffer
     std::string protocol_error;
     while (pos < end && streaming == 0) {
       auto header = pgwire::parse_header({data + pos, end - pos}, options.max_message);
@@ -87,20 +117,41 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
       const auto& h = std::get<pgwire::Header>(header);
       const std::size_t size = std::size_t{1} + h.length;
       const std::size_t available = std::min(size, end - pos);
-      if (available < size && size <= buffer.capacity()) break;   // the rest fits: wait for it
-      if (!observer.on_message(h.type, {data + pos + 5, available - 5}, available == size)) stop = true;
+      if (available < size) {
+        if (size <= buffer.capacity()) break;   // the rest fits: wait for it
+        if (observer.needs_whole(h.type)) {
+          grow_to = size;
+          break;
+        }
+      }
+      replacement.clear();
+      const Verdict verdict = observer.on_message(h.type, {data + pos + 5, available - 5}, available == size, replacement);
+      if (verdict == Verdict::kReplace && available == size) {
+        if (!rewritten) out.clear();
+        rewritten = true;
+        out.append(reinterpret_cast<const char*>(data) + flushed, pos - flushed);
+        out += replacement;
+        flushed = pos + size;
+      }
+      if (verdict == Verdict::kStop) stop = true;
       pos += available;
       streaming = size - available;
       if (stop) break;
     }
     if (pos > 0) {
       position.at_boundary = false;
-      if (auto wec = co_await to.write_all({data, pos})) {
-        co_return RelayOutcome{RelayEnd::kWriteError, wec.message()};
+      std::error_code wec;
+      if (rewritten) {
+        out.append(reinterpret_cast<const char*>(data) + flushed, pos - flushed);
+        if (!out.empty()) wec = co_await to.write_all(out);
+      } else {
+        wec = co_await to.write_all({data, pos});
       }
+      if (wec) co_return RelayOutcome{RelayEnd::kWriteError, wec.message()};
       position.at_boundary = streaming == 0;
       buffer.consume(pos);
     }
+    if (grow_to > 0) buffer.reserve(grow_to);
     if (!protocol_error.empty()) co_return RelayOutcome{RelayEnd::kProtocolError, protocol_error};
     if (stop) co_return RelayOutcome{RelayEnd::kStopped, {}};
   }

@@ -23,17 +23,19 @@ constexpr std::uint32_t kMaxBackendMessage = 0x3fffffff;
 struct FrontendObserver {
   ProtocolTracker& tracker;
   std::chrono::milliseconds idle;
-  bool on_message(char type, pgwire::Bytes, bool) {
+  Verdict on_message(char type, pgwire::Bytes, bool, std::string&) {
     tracker.on_frontend(type);
-    return type != pgwire::fe::kTerminate;   // forward Terminate, then close (PROTOCOL.md rule 27)
+    // Forward Terminate, then close (PROTOCOL.md rule 27).
+    return type == pgwire::fe::kTerminate ? Verdict::kStop : Verdict::kForward;
   }
+  bool needs_whole(char) const { return false; }
   std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
 };
 
 struct BackendObserver {
   ProtocolTracker& tracker;
   bool& fatal_seen;
-  bool on_message(char type, pgwire::Bytes body, bool complete) {
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string&) {
     if (type == pgwire::be::kReadyForQuery && complete && body.size() == 1) {
       tracker.on_backend(type, static_cast<char>(body[0]));
     } else {
@@ -43,8 +45,9 @@ struct BackendObserver {
       auto fields = pgwire::parse_error_fields(body);
       if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC")) fatal_seen = true;
     }
-    return true;
+    return Verdict::kForward;
   }
+  bool needs_whole(char) const { return false; }
   std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
 };
 

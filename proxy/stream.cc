@@ -49,17 +49,15 @@ asio::awaitable<std::error_code> Stream::wait_readable() {
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> Stream::read_some(std::span<std::uint8_t> into) {
+  // async_read_some, not async_wait + read: Asio's reactor re-arms epoll (epoll_ctl) for every
+  // async_wait, while a read op is queued on the already registered descriptor, and after a read
+  // that drained the socket it skips the speculative recv that would fail.
   if (tls_) {
     auto [ec, n] = co_await tls_->async_read_some(asio::buffer(into.data(), into.size()), kTuple);
     co_return std::pair{ec, n};
   }
-  for (;;) {
-    std::error_code ec;
-    std::size_t n = socket_.read_some(asio::buffer(into.data(), into.size()), ec);
-    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return std::pair{ec, n};
-    auto [wec] = co_await socket_.async_wait(asio::socket_base::wait_read, kTuple);
-    if (wec) co_return std::pair{wec, std::size_t{0}};
-  }
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(into.data(), into.size()), kTuple);
+  co_return std::pair{ec, n};
 }
 
 asio::awaitable<std::error_code> Stream::write_all(std::span<const std::uint8_t> bytes) {

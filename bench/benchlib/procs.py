@@ -88,7 +88,13 @@ class Runner:
         self.reaper = reaper
         self.os_user = None
         if os.geteuid() == 0:
-            self.os_user = pwd.getpwnam(os_user)
+            try:
+                self.os_user = pwd.getpwnam(os_user)
+            except KeyError:
+                # A fresh machine: create the unprivileged owner, as scripts/pg-cluster.sh does.
+                subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                                "--shell", "/usr/sbin/nologin", os_user], check=False)
+                self.os_user = pwd.getpwnam(os_user)
         self.base_env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         self.base_env["PGSSLMODE"] = "disable"
         self.base_env["PGCONNECT_TIMEOUT"] = "10"

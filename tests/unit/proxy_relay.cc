@@ -2,6 +2,9 @@
 // messages larger than the buffer (streamed), a stop after Terminate and a bad length.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -40,11 +43,20 @@ struct Recorder {
   std::vector<char> types;
   std::vector<bool> complete;
   char stop_on = 0;
-  bool on_message(char type, pgwire::Bytes, bool whole) {
+  bool rewrite = false;   // 'D' bodies upper-cased (whole messages), 'S' swallowed
+  proxy::Verdict on_message(char type, pgwire::Bytes body, bool whole, std::string& replacement) {
     types.push_back(type);
     complete.push_back(whole);
-    return type != stop_on;
+    if (type == stop_on) return proxy::Verdict::kStop;
+    if (!rewrite || (type != 'D' && type != 'S')) return proxy::Verdict::kForward;
+    if (type == 'D') {
+      std::string upper(pgwire::as_chars(body));
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      replacement = message('D', upper);
+    }
+    return proxy::Verdict::kReplace;
   }
+  bool needs_whole(char type) const { return rewrite && type == 'D'; }
   std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
 };
 
@@ -57,7 +69,7 @@ struct Result {
 // Writes `input` into the relay's source in chunks of random sizes, then closes it; collects
 // what the relay forwards to its destination.
 Result run_relay(const std::string& input, std::size_t buffer_size, std::uint32_t max_message, char stop_on,
-                 unsigned seed) {
+                 unsigned seed, bool rewrite = false) {
   asio::io_context ctx(1);
   auto [src_writer, src] = connected_pair(ctx);
   auto [dst, dst_reader] = connected_pair(ctx);
@@ -65,6 +77,7 @@ Result run_relay(const std::string& input, std::size_t buffer_size, std::uint32_
   proxy::Stream to(std::move(dst));
   Result result{{proxy::RelayEnd::kPeerClosed, {}}, {}, {}};
   result.recorder.stop_on = stop_on;
+  result.recorder.rewrite = rewrite;
   proxy::RelayPosition position;
   asio::co_spawn(
       ctx,
@@ -157,4 +170,30 @@ TEST_CASE("a bad length or an oversized message ends the relay with a protocol e
     CHECK(r.outcome.end == proxy::RelayEnd::kProtocolError);
     CHECK(r.forwarded == good);
   }
+}
+
+TEST_CASE("an observer rewrites and swallows whole messages; large ones are held whole, not streamed") {
+  std::string input, expected;
+  std::mt19937 rng(9);
+  for (int i = 0; i < 500; ++i) {
+    // Some rows are larger than the 4 KiB buffer: they must still reach the observer complete.
+    const std::size_t size = i % 50 == 0 ? 20000 + rng() % 5000 : rng() % 200;
+    const std::string body(size, static_cast<char>('a' + i % 26));
+    input += message('T', "desc") + message('D', body) + message('S', "secret") + message('C', "SELECT 1");
+    expected += message('T', "desc") + message('D', std::string(size, static_cast<char>('A' + i % 26))) +
+                message('C', "SELECT 1");
+  }
+  for (unsigned seed : {11u, 12u}) {
+    auto r = run_relay(input, 4096, 1 << 20, 0, seed, true);
+    CHECK(r.outcome.end == proxy::RelayEnd::kPeerClosed);
+    CHECK(r.forwarded == expected);
+    CHECK(std::find(r.recorder.complete.begin(), r.recorder.complete.end(), false) == r.recorder.complete.end());
+  }
+}
+
+TEST_CASE("a message that must be whole but exceeds max_message is a protocol error") {
+  const std::string good = message('D', "ok");
+  auto r = run_relay(good + message('D', std::string(5000, 'y')), 4096, 4096, 0, 13, true);
+  CHECK(r.outcome.end == proxy::RelayEnd::kProtocolError);
+  CHECK(r.forwarded == message('D', "OK"));
 }
