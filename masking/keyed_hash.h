@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,9 +14,9 @@ namespace masking {
 class MaskKey {
  public:
   MaskKey() = default;
-  explicit MaskKey(std::string key) : key_(std::move(key)) {}
+  explicit MaskKey(std::string_view key);
 
-  bool empty() const { return key_.empty(); }
+  bool empty() const { return state_ == nullptr; }
 
   using Digest = std::array<std::uint8_t, 32>;
   // HMAC(key, purpose || 0 || value || counter). `purpose` separates masks ("hash", "tokenize"),
@@ -26,7 +27,8 @@ class MaskKey {
   void stream(std::string_view purpose, std::string_view value, std::size_t n, std::string& out) const;
 
  private:
-  std::string key_;
+  struct State;  // the HMAC inner and outer hash states after absorbing the padded key
+  std::shared_ptr<const State> state_;
 };
 
 }  // namespace masking
