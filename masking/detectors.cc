@@ -107,6 +107,9 @@ std::expected<Detectors, std::string> Detectors::compile(std::vector<DetectorSpe
 void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
   spans.clear();
   if (!compiled_ || compiled_->entries.empty()) return;
+  // First pass without the index vector: RE2::Set allocates its match set only when asked for
+  // indices, and most values hold no personal data.
+  if (!compiled_->set->Match(text, nullptr)) return;
   std::vector<int> hits;
   if (!compiled_->set->Match(text, &hits)) return;
   for (int index : hits) {
