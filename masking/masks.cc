@@ -187,7 +187,8 @@ MaskOutcome apply_mask(const Mask& mask, const MaskKey& key, const ValueType& ty
     case TypeClass::kJsonb: {
       const bool ok = map_json_leaves(
           in,
-          [&](std::string_view leaf, bool, std::string& replacement) {
+          [&](std::string_view leaf, JsonToken kind, std::string& replacement) {
+            if (kind == JsonToken::kKey) return false;  // keys are the document's shape
             mask_string(mask, key, leaf, replacement);
             return true;
           },

@@ -144,8 +144,9 @@ bool map_json_leaves(std::string_view json, LeafFn fn, std::string& out) {
       std::size_t next = *end;
       while (next < json.size() && is_space(json[next])) ++next;
       replacement.clear();
-      if ((next < json.size() && json[next] == ':') || !fn(leaf, false, replacement)) {
-        out.append(json.substr(i, *end - i));  // an object key, or a kept leaf
+      const bool key = next < json.size() && json[next] == ':';
+      if (!fn(leaf, key ? JsonToken::kKey : JsonToken::kString, replacement)) {
+        out.append(json.substr(i, *end - i));
       } else {
         append_json_string(out, replacement);
       }
@@ -157,7 +158,7 @@ bool map_json_leaves(std::string_view json, LeafFn fn, std::string& out) {
         ++end;
       const std::string_view number = json.substr(i, end - i);
       replacement.clear();
-      if (!fn(number, true, replacement)) out.append(number);
+      if (!fn(number, JsonToken::kNumber, replacement)) out.append(number);
       else if (is_json_number(replacement)) out.append(replacement);
       else append_json_string(out, replacement);
       i = end;

@@ -10,13 +10,17 @@
 
 namespace masking {
 
-// Leaf callback: `leaf` is the decoded value; append the replacement to `out` and return true, or
-// return false (appending nothing) to keep the leaf as it was.
-using LeafFn = FunctionRef<bool(std::string_view leaf, bool is_number, std::string& out)>;
+// What the callback is given: a string value, a number, or an object key. Keys can carry personal
+// data too ({"ann@example.com": 3}); detectors scan them, column masks usually keep them.
+enum class JsonToken { kString, kNumber, kKey };
 
-// Rewrites the string and number leaves of a JSON text (object keys are kept). Replaced strings
-// are re-encoded; a replaced number stays a number only if the replacement is a JSON number, and
-// becomes a string otherwise. Returns false on malformed JSON (the caller fails closed).
+// Leaf callback: `leaf` is the decoded token; append the replacement to `out` and return true, or
+// return false (appending nothing) to keep the token as it was.
+using LeafFn = FunctionRef<bool(std::string_view leaf, JsonToken kind, std::string& out)>;
+
+// Rewrites the strings, numbers and keys of a JSON text. Replaced strings and keys are re-encoded;
+// a replaced number stays a number only if the replacement is a JSON number, and becomes a string
+// otherwise. Returns false on malformed JSON (the caller fails closed).
 bool map_json_leaves(std::string_view json, LeafFn fn, std::string& out);
 
 // Element callback for arrays: kKeep, kReplaced (appended to out), kNull.

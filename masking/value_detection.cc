@@ -41,7 +41,7 @@ DetectOutcome detect_and_mask(const Profile& profile, const ValueType& type, std
     case TypeClass::kJson:
     case TypeClass::kJsonb: {
       const bool ok = map_json_leaves(
-          in, [&](std::string_view leaf, bool, std::string& r) { return replace_spans(profile, leaf, false, r, detections); },
+          in, [&](std::string_view leaf, JsonToken, std::string& r) { return replace_spans(profile, leaf, false, r, detections); },
           out);
       if (!ok) {
         out.resize(mark);

@@ -51,7 +51,7 @@ profiles:
     const std::string a = random_bytes(rng, 40, structural);
     std::string out;
     // Structured text: either a result or a clean failure.
-    map_json_leaves(a, [](std::string_view, bool, std::string& r) { r = "x"; return true; }, out);
+    map_json_leaves(a, [](std::string_view, JsonToken, std::string& r) { r = "x"; return true; }, out);
     out.clear();
     map_array_elements(a, [](std::string_view, std::string& r) { r = "x"; return ElementResult::kReplaced; }, out);
 
@@ -90,8 +90,8 @@ TEST_CASE("escape attempts in structured values come back masked", "[masking][ro
   // Broken JSON cannot be scanned reliably: NULL, not the original.
   out.clear();
   CHECK(detect_and_mask(*profile, {114, -1}, R"({"a": "ann@example.com)", out, n) == DetectOutcome::kNull);
-  // Keys are not leaves, but an address used as a key is still personal data in the value scan of
-  // a text column.
+  // An address used as an object key is personal data too.
   out.clear();
-  CHECK(detect_and_mask(*profile, {25, -1}, R"({"ann@example.com": 1})", out, n) == DetectOutcome::kValue);
+  CHECK(detect_and_mask(*profile, {3802, -1}, R"({"ann@example.com": 1})", out, n) == DetectOutcome::kValue);
+  CHECK(out == R"({"[redacted]": 1})");
 }
