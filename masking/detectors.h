@@ -61,6 +61,7 @@ class Detectors {
   struct Compiled;
   std::vector<DetectorSpec> specs_;
   std::shared_ptr<const Compiled> compiled_;
+  bool builtin_only_ = true;  // enables the character prefilter in find()
 };
 
 // Checksums and shape rules, exposed for tests.
