@@ -1,0 +1,66 @@
+// The hash chain that makes an audit file tamper-evident (issue #5 point 3).
+//
+// Every record line is a JSON object of the form
+//   {"seq":N,"prev":"<HMAC(previous record line)>",...event fields...,"mac":"<HMAC(this line
+//   up to the comma before "mac")>"}
+// with HMAC = HMAC-SHA-256 under the audit key, in lowercase hex. The previous record line is the
+// exact bytes of the line before it (without its newline), across rotated files; for seq 1 it is
+// the empty string. The first record of a file that continues a rotated one also carries
+// "prev_file" (that file's name). Deleting, inserting or reordering lines breaks "seq" or "prev";
+// changing a line breaks its own "mac" (so even the newest line is covered); without the key a
+// forger can compute neither. What no chain can show is the loss of the newest records at the end
+// of the newest file: keep a copy of the latest seq elsewhere (e.g. the metrics) for that.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace audit {
+
+class ChainKey {
+ public:
+  static constexpr std::size_t kMinBytes = 16;
+
+  // The key is the file's bytes (trailing whitespace trimmed, so `openssl rand -hex 32 > f`
+  // works), at least kMinBytes long. Errors name the path or variable, never the key.
+  static std::expected<ChainKey, std::string> from_file(const std::filesystem::path& path);
+  static std::expected<ChainKey, std::string> from_env(const std::string& variable);
+  static std::expected<ChainKey, std::string> from_bytes(std::string bytes);
+
+  // HMAC-SHA-256(key, data) as 64 lowercase hex digits.
+  std::string mac_hex(std::string_view data) const;
+
+ private:
+  explicit ChainKey(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string bytes_;
+};
+
+// Where a chain stands: the next record gets seq = last_seq + 1 and prev = mac(last_line).
+struct ChainPosition {
+  std::uint64_t last_seq = 0;
+  std::string last_line;  // empty before the first record
+};
+
+// Builds the record line (no newline) for `body`, a serialized JSON object (to_line()).
+// `body` must not itself contain "seq", "prev", "prev_file" or "mac".
+std::string make_record(const ChainKey& key, const ChainPosition& at, std::string_view body,
+                        const std::optional<std::string>& prev_file = std::nullopt);
+
+// The chain fields of a record line; nullopt if the line is not a JSON object with an unsigned
+// "seq" and a string "prev".
+struct RecordHead {
+  std::uint64_t seq = 0;
+  std::string prev;
+  std::optional<std::string> prev_file;
+  std::optional<std::string> time;
+};
+std::optional<RecordHead> parse_record_head(std::string_view line);
+
+// Whether the line ends with a "mac" member that authenticates everything before it.
+bool record_mac_ok(const ChainKey& key, std::string_view line);
+
+}  // namespace audit

@@ -1,0 +1,133 @@
+// The audit event model (issue #5, schema in audit/SCHEMA.md).
+//
+// Events are plain values built by the proxy on a session's strand and handed to
+// Writer::submit(); each serializes to one JSON object (one line in a file sink, which adds
+// "seq" and "prev", chain.h). Nothing here may carry a secret or an unmasked value: statement
+// text arrives already normalized (statement.h) and parameters already masked by the session's
+// profile.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "audit/statement.h"
+#include "audit/time_format.h"
+
+namespace audit {
+
+// Who and under what grant: repeated on every session-scoped event so that each line can be
+// filtered (tail --person/--grant) and reported on without joining.
+struct SessionRef {
+  std::uint64_t id = 0;  // proxy-assigned, unique per process run; 0 before a session exists
+  std::string person;
+  std::optional<std::int64_t> grant_id;
+  std::string role;
+  std::string database;
+};
+
+struct SessionStart {
+  SessionRef session;
+  std::string client_addr;  // "ip:port"
+  std::optional<std::string> tls;  // protocol version ("TLSv1.3"), absent for plaintext
+  std::string application_name;
+};
+
+struct SessionEnd {
+  SessionRef session;
+  std::chrono::milliseconds duration{0};
+  std::uint64_t statements = 0, refusals = 0, rows = 0;
+  std::uint64_t bytes_from_client = 0, bytes_to_client = 0;
+  std::string reason;  // "client terminated", "grant expired", "grant revoked", "upstream closed", ...
+};
+
+struct AuthFailure {
+  std::string person, database, client_addr;
+  std::optional<std::int64_t> grant_id;
+  std::string method;  // "scram-sha-256"
+  std::string reason;  // never the attempted password
+  std::string sqlstate;
+};
+
+// A refused connection or statement. `rule` names the decision (grant id, role rule, masking
+// rule) so an auditor can see why.
+struct Refusal {
+  SessionRef session;
+  std::string client_addr;
+  std::string stage;  // "admission" | "statement" | "audit"
+  std::string rule;
+  std::string sqlstate;
+  std::string message;
+  std::optional<StatementInfo> statement;
+};
+
+// Written before the statement is forwarded (write-ahead, issue #5 point 2).
+struct Statement {
+  SessionRef session;
+  std::uint64_t statement_id = 0;  // per session, links to StatementDone
+  std::string protocol;            // "simple" | "extended"
+  std::string prepared_name;       // extended protocol: the statement name ("" = unnamed)
+  StatementInfo info;
+  // Bind parameters as text, already masked by the session's profile; nullopt entries are NULLs.
+  // Leave `params` empty to record only their count.
+  std::vector<std::optional<std::string>> params;
+  std::size_t param_count = 0;
+};
+
+struct StatementDone {
+  SessionRef session;
+  std::uint64_t statement_id = 0;
+  std::chrono::microseconds duration{0};
+  std::uint64_t rows = 0, bytes = 0;
+  std::map<std::string, std::uint64_t> masked_columns;  // "table.column" or result name -> values masked
+  std::string command_tag;                               // "SELECT 5" (counts only, no values)
+  std::optional<std::string> sqlstate;                   // set when the statement failed
+};
+
+enum class GrantAction { kRequested, kApproved, kDenied, kRevoked, kExpired };
+
+struct GrantEvent {
+  GrantAction action = GrantAction::kRequested;
+  std::int64_t grant_id = 0;
+  std::string person, database, role;
+  std::string by;      // requester, approver or revoker identity; empty for kExpired
+  std::string reason;  // request reason, denial or revocation reason
+  std::optional<TimePoint> not_before, not_after;
+};
+
+struct ConfigReload {
+  std::string source;  // config file path
+  bool ok = false;
+  std::vector<std::string> problems;  // validation messages when !ok (the old config stays)
+};
+
+using EventBody = std::variant<SessionStart, SessionEnd, AuthFailure, Refusal, Statement, StatementDone, GrantEvent,
+                               ConfigReload>;
+
+struct Event {
+  TimePoint time;
+  EventBody body;
+
+  explicit Event(EventBody b, TimePoint t = Clock::now()) : time(t), body(std::move(b)) {}
+};
+
+// "session_start", "session_end", "auth_failure", "refusal", "statement", "statement_done",
+// "grant_requested" / "grant_approved" / "grant_denied" / "grant_revoked" / "grant_expired",
+// "config_reload".
+std::string_view event_type(const Event& event);
+std::string_view to_string(GrantAction action);
+
+// Keys in a stable, readable order: type, time, then the body's fields.
+nlohmann::ordered_json to_json(const Event& event);
+nlohmann::ordered_json to_json(const StatementInfo& info);
+
+// One JSON object without a trailing newline. Invalid UTF-8 is replaced (U+FFFD), never thrown.
+std::string to_line(const Event& event);
+
+}  // namespace audit

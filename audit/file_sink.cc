@@ -1,0 +1,277 @@
+#include "audit/file_sink.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace audit {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kTailChunk = 64 * 1024;
+
+bool is_rotated_name(const std::string& name, const std::string& base) {
+  if (name.size() != base.size() + 13 || !name.starts_with(base) || name[base.size()] != '.') return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(base.size()) + 1, name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// pread until `len` bytes or EOF; -1 with errno on error.
+ssize_t pread_full(int fd, char* buf, std::size_t len, off_t offset) {
+  std::size_t done = 0;
+  while (done < len) {
+    const ssize_t n = ::pread(fd, buf + done, len - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// The last line of a file whose byte at size-1 is '\n' (without that newline). errno on error.
+std::expected<std::string, int> read_last_line(int fd, std::uint64_t size) {
+  std::string tail;
+  std::uint64_t end = size - 1;  // exclude the final newline
+  while (true) {
+    const std::uint64_t start = end > kTailChunk ? end - kTailChunk : 0;
+    std::string chunk(end - start, '\0');
+    if (pread_full(fd, chunk.data(), chunk.size(), static_cast<off_t>(start)) != static_cast<ssize_t>(chunk.size())) {
+      return std::unexpected(errno != 0 ? errno : EIO);
+    }
+    tail.insert(0, chunk);
+    if (const auto nl = chunk.rfind('\n'); nl != std::string::npos) return tail.substr(nl + 1);
+    if (start == 0) return tail;
+    end = start;
+  }
+}
+
+// Where the last complete line ends: `size` if the file ends with '\n', else one past the last
+// '\n' (0 if none).
+std::expected<std::uint64_t, int> complete_size(int fd, std::uint64_t size) {
+  std::uint64_t end = size;
+  while (end > 0) {
+    const std::uint64_t start = end > kTailChunk ? end - kTailChunk : 0;
+    std::string chunk(end - start, '\0');
+    if (pread_full(fd, chunk.data(), chunk.size(), static_cast<off_t>(start)) != static_cast<ssize_t>(chunk.size())) {
+      return std::unexpected(errno != 0 ? errno : EIO);
+    }
+    if (const auto nl = chunk.rfind('\n'); nl != std::string::npos) return start + nl + 1;
+    end = start;
+  }
+  return 0;
+}
+
+std::optional<std::string> read_first_line(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  return line;
+}
+
+int fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int rc = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return rc;
+}
+
+}  // namespace
+
+FileSink::FileSink(FileSinkOptions options, ChainKey key) : options_(std::move(options)), key_(std::move(key)) {}
+
+FileSink::~FileSink() {
+  if (fd_ >= 0) {
+    if (options_.fsync != FsyncMode::kNone) ::fsync(fd_);
+    ::close(fd_);
+  }
+}
+
+std::expected<std::unique_ptr<FileSink>, SinkError> FileSink::open(FileSinkOptions options, ChainKey key) {
+  std::unique_ptr<FileSink> sink(new FileSink(std::move(options), std::move(key)));
+  if (auto ok = sink->recover(); !ok) return std::unexpected(ok.error());
+  return sink;
+}
+
+std::string FileSink::name() const { return "file:" + options_.path.string(); }
+
+std::size_t FileSink::max_batch() const {
+  return options_.fsync == FsyncMode::kAlways ? 1 : std::max<std::size_t>(options_.max_batch, 1);
+}
+
+SinkError FileSink::os_error(int code, std::string_view what) const {
+  return SinkError{code, fmt::format("audit file {}: {}: {}", options_.path.string(), what, std::strerror(code))};
+}
+
+std::vector<fs::path> FileSink::chain_files(const fs::path& path) {
+  std::vector<fs::path> files;
+  const std::string base = path.filename().string();
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (is_rotated_name(entry.path().filename().string(), base)) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());  // 12-digit first seq: name order is chain order
+  if (fs::exists(path, ec)) files.push_back(path);
+  return files;
+}
+
+std::expected<void, SinkError> FileSink::open_active() {
+  fd_ = ::open(options_.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) return std::unexpected(os_error(errno, "open"));
+  return {};
+}
+
+// Re-reads the tail of the active file (or of the newest rotated file) to learn where the chain
+// stands. Run on open and after any failed write, since a failed write or fsync leaves the file's
+// content uncertain.
+std::expected<void, SinkError> FileSink::recover() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (auto ok = open_active(); !ok) return ok;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return std::unexpected(os_error(errno, "stat"));
+  auto complete = complete_size(fd_, static_cast<std::uint64_t>(st.st_size));
+  if (!complete) return std::unexpected(os_error(complete.error(), "read"));
+  if (*complete != static_cast<std::uint64_t>(st.st_size) && ::ftruncate(fd_, static_cast<off_t>(*complete)) != 0) {
+    return std::unexpected(os_error(errno, "cutting off a torn last line"));
+  }
+  size_ = *complete;
+  file_first_seq_ = 0;
+  file_started_.reset();
+  pending_prev_file_.reset();
+
+  auto chain_tail = [this](int fd, std::uint64_t size, const fs::path& file) -> std::expected<void, SinkError> {
+    auto last = read_last_line(fd, size);
+    if (!last) return std::unexpected(os_error(last.error(), "read"));
+    const auto head = parse_record_head(*last);
+    if (!head) {
+      return std::unexpected(SinkError{0, fmt::format("audit file {}: the last line is not a chain record; run `pgveil "
+                                                      "audit verify` on it and move it aside",
+                                                      file.string())});
+    }
+    position_ = ChainPosition{head->seq, std::move(*last)};
+    return {};
+  };
+
+  if (size_ > 0) {
+    if (auto ok = chain_tail(fd_, size_, options_.path); !ok) return ok;
+    const auto first = read_first_line(options_.path);
+    const auto head = first ? parse_record_head(*first) : std::nullopt;
+    file_first_seq_ = head ? head->seq : position_.last_seq;
+    if (head && head->time) file_started_ = parse_time(*head->time);
+    if (!file_started_) file_started_ = options_.now();
+  } else {
+    auto files = chain_files(options_.path);
+    std::erase(files, options_.path);
+    position_ = ChainPosition{};
+    if (!files.empty()) {
+      const fs::path& previous = files.back();
+      const int fd = ::open(previous.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return std::unexpected(os_error(errno, "open " + previous.string()));
+      struct stat pst {};
+      std::expected<void, SinkError> ok;
+      if (::fstat(fd, &pst) != 0 || pst.st_size == 0) {
+        ok = std::unexpected(SinkError{0, fmt::format("audit file {} is empty or unreadable", previous.string())});
+      } else {
+        ok = chain_tail(fd, static_cast<std::uint64_t>(pst.st_size), previous);
+      }
+      ::close(fd);
+      if (!ok) return ok;
+      pending_prev_file_ = previous.filename().string();
+    }
+  }
+  needs_recovery_ = false;
+  return {};
+}
+
+bool FileSink::rotation_due(TimePoint now) const {
+  if (size_ == 0) return false;
+  if (options_.rotate_size > 0 && size_ >= options_.rotate_size) return true;
+  return options_.rotate_age.count() > 0 && file_started_ && now - *file_started_ >= options_.rotate_age;
+}
+
+std::expected<void, SinkError> FileSink::rotate() {
+  // The renamed file must be complete on disk before the next file's first record points to it.
+  if (::fsync(fd_) != 0) return std::unexpected(os_error(errno, "fsync before rotation"));
+  ++fsyncs_;
+  const fs::path rotated = options_.path.string() + fmt::format(".{:012}", file_first_seq_);
+  std::error_code ec;
+  if (fs::exists(rotated, ec)) return std::unexpected(SinkError{EEXIST, fmt::format("audit file {} already exists; cannot rotate", rotated.string())});
+  if (::rename(options_.path.c_str(), rotated.c_str()) != 0) return std::unexpected(os_error(errno, "rename for rotation"));
+  ::close(fd_);
+  fd_ = -1;
+  needs_recovery_ = true;  // until the new file is open
+  const fs::path dir = options_.path.parent_path();
+  if (const int rc = fsync_dir(dir); rc != 0) return std::unexpected(os_error(rc, "fsync of the directory"));
+  if (auto ok = open_active(); !ok) return ok;
+  size_ = 0;
+  file_first_seq_ = 0;
+  file_started_.reset();
+  pending_prev_file_ = rotated.filename().string();
+  if (const int rc = fsync_dir(dir); rc != 0) return std::unexpected(os_error(rc, "fsync of the directory"));
+  needs_recovery_ = false;
+  ++rotations_;
+  return {};
+}
+
+std::expected<void, SinkError> FileSink::append(const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::unexpected(os_error(n < 0 ? errno : EIO, "write"));
+    done += static_cast<std::size_t>(n);
+  }
+  if (options_.fsync != FsyncMode::kNone) {
+    if (::fsync(fd_) != 0) return std::unexpected(os_error(errno, "fsync"));
+    ++fsyncs_;
+  }
+  return {};
+}
+
+std::expected<void, SinkError> FileSink::write(std::span<const std::string> events) {
+  if (events.empty()) return {};
+  if (needs_recovery_) {
+    if (auto ok = recover(); !ok) return ok;
+  }
+  const TimePoint now = options_.now();
+  if (rotation_due(now)) {
+    if (auto ok = rotate(); !ok) return ok;
+  }
+
+  ChainPosition at = position_;
+  std::string bytes;
+  for (const auto& event : events) {
+    const bool first_in_file = size_ == 0 && at.last_seq == position_.last_seq;
+    std::string line = make_record(key_, at, event, first_in_file ? pending_prev_file_ : std::nullopt);
+    bytes += line;
+    bytes += '\n';
+    at = ChainPosition{at.last_seq + 1, std::move(line)};
+  }
+
+  if (auto ok = append(bytes); !ok) {
+    // All or nothing: cut off whatever part of the batch reached the file. If even that fails,
+    // the next write re-reads the file's tail before appending (recover()).
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) needs_recovery_ = true;
+    return ok;
+  }
+  if (file_first_seq_ == 0) {
+    file_first_seq_ = position_.last_seq + 1;
+    file_started_ = now;
+  }
+  size_ += bytes.size();
+  position_ = std::move(at);
+  pending_prev_file_.reset();
+  return {};
+}
+
+}  // namespace audit

@@ -1,0 +1,86 @@
+#include "audit/ticket.h"
+
+namespace audit {
+
+struct Ticket::State {
+  mutable std::mutex mutex;
+  std::condition_variable cv;
+  std::size_t remaining = 0;
+  Outcome worst = Outcome::kRecorded;
+  Outcome outcome = Outcome::kPending;
+  std::string error;
+  Callback callback;
+};
+
+std::string_view to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPending: return "pending";
+    case Outcome::kRecorded: return "recorded";
+    case Outcome::kDropped: return "dropped";
+    case Outcome::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+Ticket Ticket::pending(std::size_t sinks) {
+  auto state = std::make_shared<State>();
+  state->remaining = sinks;
+  if (sinks == 0) state->outcome = Outcome::kRecorded;
+  return Ticket(std::move(state));
+}
+
+Outcome Ticket::outcome() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->outcome;
+}
+
+bool Ticket::may_proceed() const {
+  const Outcome o = outcome();
+  return o == Outcome::kRecorded || o == Outcome::kDropped;
+}
+
+std::string Ticket::error() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->error;
+}
+
+Outcome Ticket::wait() const {
+  std::unique_lock lock(state_->mutex);
+  state_->cv.wait(lock, [&] { return state_->outcome != Outcome::kPending; });
+  return state_->outcome;
+}
+
+Outcome Ticket::wait_for(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mutex);
+  state_->cv.wait_for(lock, timeout, [&] { return state_->outcome != Outcome::kPending; });
+  return state_->outcome;
+}
+
+void Ticket::on_complete(Callback callback) const {
+  std::unique_lock lock(state_->mutex);
+  if (state_->outcome == Outcome::kPending) {
+    state_->callback = std::move(callback);
+    return;
+  }
+  const Outcome outcome = state_->outcome;
+  const std::string error = state_->error;
+  lock.unlock();
+  callback(outcome, error);
+}
+
+void Ticket::complete_one(Outcome outcome, const std::string& error) const {
+  std::unique_lock lock(state_->mutex);
+  if (state_->remaining == 0) return;
+  if (static_cast<int>(outcome) > static_cast<int>(state_->worst)) state_->worst = outcome;
+  if (!error.empty() && state_->error.empty()) state_->error = error;
+  if (--state_->remaining > 0) return;
+  state_->outcome = state_->worst;
+  Callback callback = std::move(state_->callback);
+  const Outcome final_outcome = state_->outcome;
+  const std::string final_error = state_->error;
+  lock.unlock();
+  state_->cv.notify_all();
+  if (callback) callback(final_outcome, final_error);
+}
+
+}  // namespace audit

@@ -1,0 +1,23 @@
+// Audit timestamps: UTC RFC 3339 with milliseconds, e.g. "2026-12-03T21:38:00.123Z".
+//
+// Independent of TZ and locale (no gmtime/strftime), so records written by different processes
+// compare as strings in time order.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace audit {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// Truncated toward the past to the millisecond.
+std::string format_time(TimePoint time);
+
+// Parses what format_time writes (the fraction is optional, 1 to 9 digits); nullopt otherwise.
+std::optional<TimePoint> parse_time(std::string_view text);
+
+}  // namespace audit

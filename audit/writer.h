@@ -1,0 +1,78 @@
+// Writer: hands events to the sinks without blocking the caller (issue #5 points 2 and 3).
+//
+// Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
+// the sink's max_batch), writes it as one batch (one fsync with fsync: batch: group commit) and
+// only then completes the batch's tickets. The proxy holds a statement until its ticket says
+// may_proceed() (write-ahead), and sends the completion event without waiting.
+//
+// Failure policy (config `audit.on_failure`):
+//   kBlock (default): an event a sink could not record, or that found the queue full, completes
+//     kFailed, so the proxy refuses the statement. Every later event is tried again, so the
+//     proxy recovers by itself as soon as writes succeed (e.g. after space is freed).
+//   kContinue: such events complete kDropped and are counted; the statement proceeds.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/event.h"
+#include "audit/sink.h"
+#include "audit/ticket.h"
+
+namespace audit {
+
+enum class FailurePolicy { kBlock, kContinue };
+
+struct WriterOptions {
+  FailurePolicy on_failure = FailurePolicy::kBlock;
+  std::size_t queue_capacity = 10'000;  // events per sink
+};
+
+// A snapshot for metrics (/metrics) and logs.
+struct SinkStats {
+  std::string name;
+  std::size_t queue_depth = 0;
+  std::uint64_t recorded = 0;      // events written
+  std::uint64_t dropped = 0;       // kContinue: events given up (write error or full queue)
+  std::uint64_t failed = 0;        // kBlock: events refused (write error or full queue)
+  std::uint64_t write_errors = 0;  // failed write() calls
+  std::uint64_t batches = 0;       // successful write() calls
+  bool healthy = true;             // the last write succeeded
+  std::string last_error;
+};
+
+class Writer {
+ public:
+  // Starts one thread per sink.
+  Writer(std::vector<std::unique_ptr<Sink>> sinks, WriterOptions options = {});
+  // close().
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Never blocks on I/O: serializes the event, queues it on every sink and returns. The ticket
+  // completes on a writer thread (or at once if a queue is full or the writer is closed).
+  Ticket submit(const Event& event);
+  Ticket submit_line(std::string line);  // an already serialized event (to_line)
+
+  // Stops accepting events, writes what is queued, joins the threads. Idempotent.
+  void close();
+
+  std::vector<SinkStats> stats() const;
+  // Every sink's last write succeeded: for /healthz and for refusing early.
+  bool healthy() const;
+  FailurePolicy policy() const { return options_.on_failure; }
+
+ private:
+  struct Queue;
+  void run(Queue& queue);
+  void give_up(Queue& queue, const Ticket& ticket, const std::string& why);
+
+  WriterOptions options_;
+  std::vector<std::unique_ptr<Queue>> queues_;
+};
+
+}  // namespace audit

@@ -1,0 +1,222 @@
+// Writer: submit never waits for I/O, group commit acknowledges only after the write, failure
+// policies block/continue, recovery, counters.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "audit/file_sink.h"
+#include "audit/verify.h"
+#include "audit/writer.h"
+#include "audit_test_support.h"
+
+using namespace std::chrono_literals;
+using audit::Outcome;
+using audit_test::test_key;
+
+namespace {
+
+// Wraps a sink: write() waits until the gate opens, and can be told to fail.
+class ControlledSink final : public audit::Sink {
+ public:
+  explicit ControlledSink(std::unique_ptr<audit::Sink> inner = nullptr) : inner_(std::move(inner)) {}
+
+  std::string name() const override { return "controlled"; }
+  std::size_t max_batch() const override { return 1000; }
+  std::expected<void, audit::SinkError> write(std::span<const std::string> events) override {
+    std::unique_lock lock(mutex_);
+    ++writes_started_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    batch_sizes_.push_back(events.size());
+    if (failing_) return std::unexpected(audit::SinkError{ENOSPC, "controlled: No space left on device"});
+    lock.unlock();
+    if (inner_) return inner_->write(events);
+    return {};
+  }
+
+  void set_open(bool open) {
+    std::lock_guard lock(mutex_);
+    open_ = open;
+    cv_.notify_all();
+  }
+  void set_failing(bool failing) {
+    std::lock_guard lock(mutex_);
+    failing_ = failing;
+  }
+  void wait_writes_started(int n) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return writes_started_ >= n; });
+  }
+  std::vector<std::size_t> batch_sizes() const {
+    std::lock_guard lock(mutex_);
+    return batch_sizes_;
+  }
+
+ private:
+  std::unique_ptr<audit::Sink> inner_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = true, failing_ = false;
+  int writes_started_ = 0;
+  std::vector<std::size_t> batch_sizes_;
+};
+
+audit::Event test_event(int i) {
+  return audit::Event(audit::ConfigReload{"test-" + std::to_string(i), true, {}});
+}
+
+std::unique_ptr<audit::Writer> writer_with(ControlledSink*& out, audit::WriterOptions options = {},
+                                           std::unique_ptr<audit::Sink> inner = nullptr) {
+  auto sink = std::make_unique<ControlledSink>(std::move(inner));
+  out = sink.get();
+  std::vector<std::unique_ptr<audit::Sink>> sinks;
+  sinks.push_back(std::move(sink));
+  return std::make_unique<audit::Writer>(std::move(sinks), options);
+}
+
+}  // namespace
+
+TEST_CASE("writer: group commit acknowledges a batch only after it is written and fsynced", "[audit][writer]") {
+  audit_test::TempDir dir;
+  audit::FileSinkOptions file_options;
+  file_options.path = dir.path() / "audit.jsonl";
+  file_options.fsync = audit::FsyncMode::kBatch;
+  auto file = audit::FileSink::open(file_options, test_key());
+  REQUIRE(file);
+  const audit::FileSink* file_sink = file->get();
+
+  ControlledSink* gate = nullptr;
+  auto writer = writer_with(gate, {}, std::move(*file));
+  gate->set_open(false);
+
+  const auto first = writer->submit(test_event(0));
+  gate->wait_writes_started(1);  // the writer thread is inside write() with event 0
+  std::vector<audit::Ticket> tickets;
+  const auto before = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 10; ++i) tickets.push_back(writer->submit(test_event(i)));
+  CHECK(std::chrono::steady_clock::now() - before < 1s);  // submit did not wait for the sink
+
+  std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(first.done());
+  for (const auto& t : tickets) CHECK_FALSE(t.done());
+  CHECK(audit_test::read_lines(file_options.path).empty());
+  CHECK(writer->stats()[0].queue_depth == 10);
+
+  gate->set_open(true);
+  CHECK(first.wait_for(5s) == Outcome::kRecorded);
+  for (const auto& t : tickets) {
+    REQUIRE(t.wait_for(5s) == Outcome::kRecorded);
+    CHECK(t.may_proceed());
+  }
+  // Every acknowledged event is in the file, chained; two batches, two fsyncs.
+  CHECK(audit_test::read_lines(file_options.path).size() == 11);
+  CHECK(gate->batch_sizes() == std::vector<std::size_t>{1, 10});
+  CHECK(file_sink->fsync_count() == 2);
+  writer->close();
+  const auto files = audit::FileSink::chain_files(file_options.path);
+  const auto report = audit::verify_files(test_key(), files);
+  REQUIRE(report);
+  CHECK(report->ok());
+  const auto stats = writer->stats()[0];
+  CHECK(stats.recorded == 11);
+  CHECK(stats.batches == 2);
+  CHECK(stats.queue_depth == 0);
+}
+
+TEST_CASE("writer: on_complete runs once, on the writer thread or at once when already done", "[audit][writer]") {
+  ControlledSink* gate = nullptr;
+  auto writer = writer_with(gate);
+  gate->set_open(false);
+  const auto ticket = writer->submit(test_event(1));
+  std::atomic<int> calls{0};
+  std::promise<Outcome> seen;
+  ticket.on_complete([&](Outcome o, const std::string&) {
+    ++calls;
+    seen.set_value(o);
+  });
+  gate->set_open(true);
+  auto future = seen.get_future();
+  REQUIRE(future.wait_for(5s) == std::future_status::ready);
+  CHECK(future.get() == Outcome::kRecorded);
+  int late = 0;
+  ticket.on_complete([&](Outcome o, const std::string&) { late += o == Outcome::kRecorded; });
+  CHECK(late == 1);
+  CHECK(calls == 1);
+}
+
+TEST_CASE("writer: on_failure block refuses while the sink fails and recovers by itself", "[audit][writer]") {
+  ControlledSink* sink = nullptr;
+  auto writer = writer_with(sink, {audit::FailurePolicy::kBlock, 100});
+  CHECK(writer->submit(test_event(1)).wait_for(5s) == Outcome::kRecorded);
+
+  sink->set_failing(true);
+  const auto refused = writer->submit(test_event(2));
+  CHECK(refused.wait_for(5s) == Outcome::kFailed);
+  CHECK_FALSE(refused.may_proceed());
+  CHECK_THAT(refused.error(), Catch::Contains("No space left on device"));
+  CHECK_FALSE(writer->healthy());
+  auto stats = writer->stats()[0];
+  CHECK(stats.failed == 1);
+  CHECK(stats.write_errors == 1);
+  CHECK(stats.dropped == 0);
+  CHECK_THAT(stats.last_error, Catch::Contains("No space"));
+
+  sink->set_failing(false);  // e.g. space was freed: the next event goes through
+  CHECK(writer->submit(test_event(3)).wait_for(5s) == Outcome::kRecorded);
+  CHECK(writer->healthy());
+}
+
+TEST_CASE("writer: on_failure continue drops and counts", "[audit][writer]") {
+  ControlledSink* sink = nullptr;
+  auto writer = writer_with(sink, {audit::FailurePolicy::kContinue, 100});
+  sink->set_failing(true);
+  const auto t1 = writer->submit(test_event(1));
+  const auto t2 = writer->submit(test_event(2));
+  CHECK(t1.wait_for(5s) == Outcome::kDropped);
+  CHECK(t2.wait_for(5s) == Outcome::kDropped);
+  CHECK(t1.may_proceed());
+  const auto stats = writer->stats()[0];
+  CHECK(stats.dropped == 2);
+  CHECK(stats.failed == 0);
+}
+
+TEST_CASE("writer: a full queue completes at once instead of blocking the caller", "[audit][writer]") {
+  for (const auto policy : {audit::FailurePolicy::kBlock, audit::FailurePolicy::kContinue}) {
+    ControlledSink* sink = nullptr;
+    auto writer = writer_with(sink, {policy, 3});
+    sink->set_open(false);
+    std::vector<audit::Ticket> tickets{writer->submit(test_event(0))};
+    sink->wait_writes_started(1);
+    for (int i = 1; i <= 3; ++i) tickets.push_back(writer->submit(test_event(i)));  // fills the queue
+    const auto overflow = writer->submit(test_event(4));
+    REQUIRE(overflow.done());
+    CHECK(overflow.outcome() == (policy == audit::FailurePolicy::kBlock ? Outcome::kFailed : Outcome::kDropped));
+    CHECK_THAT(overflow.error(), Catch::Contains("queue of 3 events is full"));
+    sink->set_open(true);
+    for (const auto& t : tickets) CHECK(t.wait_for(5s) == Outcome::kRecorded);
+  }
+}
+
+TEST_CASE("writer: with several sinks the worst outcome wins; close drains", "[audit][writer]") {
+  auto good = std::make_unique<ControlledSink>();
+  auto bad = std::make_unique<ControlledSink>();
+  bad->set_failing(true);
+  ControlledSink* good_ptr = good.get();
+  std::vector<std::unique_ptr<audit::Sink>> sinks;
+  sinks.push_back(std::move(good));
+  sinks.push_back(std::move(bad));
+  audit::Writer writer(std::move(sinks));
+  good_ptr->set_open(false);
+  const auto ticket = writer.submit(test_event(1));
+  const auto queued = writer.submit(test_event(2));
+  good_ptr->set_open(true);
+  writer.close();
+  CHECK(ticket.outcome() == Outcome::kFailed);
+  CHECK(queued.done());
+  CHECK(writer.submit(test_event(3)).outcome() == Outcome::kFailed);  // closed
+  CHECK(audit::Writer({}).submit(test_event(4)).outcome() == Outcome::kRecorded);  // no sinks: audit off
+}
