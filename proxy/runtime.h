@@ -14,6 +14,7 @@
 #include "policy/grant.h"
 #include "policy/grant_store.h"
 #include "proxy/cancel_registry.h"
+#include "proxy/column_catalog.h"
 #include "proxy/config/config.h"
 #include "proxy/session_registry.h"
 #include "proxy/wire/scram_cache.h"
@@ -33,7 +34,8 @@ struct Services {
   policy::GrantStore* store = nullptr;
   CancelRegistry cancels;
   SessionRegistry sessions;
-  pgwire::scram::SaltedPasswordCache scram_cache;   // upstream logins skip PBKDF2 after the first
+  pgwire::scram::SaltedPasswordCache scram_cache;
+  CatalogCache catalogs;                            // column names for masking, per database   // upstream logins skip PBKDF2 after the first
   policy::Now now = [] { return policy::Clock::now(); };
   std::atomic<std::shared_ptr<const Runtime>> runtime;
 };

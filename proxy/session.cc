@@ -307,6 +307,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   upstream_pid_ = upstream->backend_pid;
   upstream_key_ = upstream->backend_key;
   minted_ = services_.cancels.mint({database, upstream_pid_, upstream_key_});
+  if (!co_await prepare_masking(database)) co_return std::nullopt;
 
   std::string out;
   pgwire::encode_authentication_ok(out);
@@ -317,10 +318,43 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
 
   const auto remaining = grant_->not_after - services_.now();
   stop_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
-  spdlog::info("{}: admitted under grant {} (role {}, until {}), upstream {}:{} backend {}, client {}", tag(),
-               grant_->id, grant_->role, policy::format_time(grant_->not_after), db->host, db->port, upstream_pid_,
-               client_->tls_description());
+  spdlog::info("{}: admitted under grant {} (role {}, until {}, masking {}), upstream {}:{} backend {}, client {}",
+               tag(), grant_->id, grant_->role, policy::format_time(grant_->not_after),
+               masking_ ? info_.masking : "none", db->host, db->port, upstream_pid_, client_->tls_description());
   co_return std::move(*rest);
+}
+
+asio::awaitable<bool> Session::prepare_masking(const std::string& database) {
+  const Config& cfg = *runtime_->config;
+  const Role* role = cfg.role(grant_->role);
+  auto profile = role ? cfg.masking_profile(*role) : nullptr;
+  if (!profile) co_return true;
+  masking_ = std::make_unique<MaskingState>();
+  masking_->role = role->name;
+  // The profile in force now: a reload applies to the next result. A role that disappeared keeps
+  // its last profile (fail closed); one switched to masking: none is the operator's decision.
+  masking_->current_profile = [services = &services_, name = role->name, last = profile]() mutable {
+    const auto runtime = services->runtime.load();
+    if (const Role* now = runtime->config->role(name)) last = runtime->config->masking_profile(*now);
+    return last;
+  };
+  const auto now = std::chrono::steady_clock::now();
+  masking_->catalog = services_.catalogs.fresh(database, now);
+  if (!masking_->catalog) {
+    auto loaded = co_await load_column_catalog(*upstream_, cfg.limits.max_message_size);
+    if (!loaded) {
+      spdlog::error("{}: cannot load the column catalog for masking: {}", tag(), loaded.error());
+      co_await refuse("08006", "pgveil could not read the column catalog it needs to mask results",
+                      "Tell the pgveil operators: the brokered login must be able to read pg_catalog.");
+      co_return false;
+    }
+    masking_->catalog = *loaded;
+    services_.catalogs.store(database, *loaded, now);
+  }
+  info_mutex_.lock();
+  info_.masking = profile->name;
+  info_mutex_.unlock();
+  co_return true;
 }
 
 asio::awaitable<std::optional<IoBuffer>> Session::authenticate_client(const std::string& stored, IoBuffer rest) {

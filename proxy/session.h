@@ -15,6 +15,7 @@
 #include <string>
 
 #include "policy/grant.h"
+#include "proxy/masked_relay.h"
 #include "proxy/io_buffer.h"
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
@@ -35,6 +36,7 @@ struct StopReason {
 struct SessionInfo {            // for logs and `pgveil sessions`
   std::uint64_t id = 0;
   std::string peer, person, database, role, application_name, tls;
+  std::string masking;          // profile name; empty = none
   std::int64_t grant_id = 0;
   policy::TimePoint started{};
 };
@@ -55,6 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   asio::awaitable<std::optional<pgwire::StartupMessage>> negotiate_startup();
   asio::awaitable<std::optional<IoBuffer>> establish();
+  // Under a masking profile: the state for the masked relay, with the column catalog.
+  asio::awaitable<bool> prepare_masking(const std::string& database);
   asio::awaitable<std::optional<IoBuffer>> authenticate_client(const std::string& verifier, IoBuffer rest);
   asio::awaitable<void> forward_cancel(const pgwire::CancelRequest& request);
   asio::awaitable<void> cancel_running_query();
@@ -80,6 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<StopReason> stop_reason_;
   IoBuffer startup_buffer_;
   bool server_fatal_seen_ = false;
+  std::unique_ptr<MaskingState> masking_;   // null: no masking, the plain relay
 };
 
 }  // namespace proxy

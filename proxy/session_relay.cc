@@ -102,15 +102,23 @@ void Session::recheck_grant() {
 
 asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
   const Config& cfg = *runtime_->config;
-  FrontendObserver frontend{tracker_, cfg.limits.idle_timeout};
-  BackendObserver backend{tracker_, server_fatal_seen_};
   RelayPosition upstream_position;
   const RelayOptions to_server{cfg.limits.buffer_size, cfg.limits.max_message_size};
-  const RelayOptions to_client{cfg.limits.buffer_size, kMaxBackendMessage};
+  // A masked result is rewritten whole, so the client side is bounded like the server side.
+  const RelayOptions to_client{cfg.limits.buffer_size, masking_ ? cfg.limits.max_message_size : kMaxBackendMessage};
 
-  auto ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
-                         relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) ||
-                         watch_stop());
+  std::variant<RelayOutcome, RelayOutcome, std::monostate> ended;
+  if (masking_) {
+    MaskedFrontendObserver frontend{tracker_, *masking_, cfg.limits.idle_timeout};
+    MaskedBackendObserver backend{tracker_, *masking_, server_fatal_seen_};
+    ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
+                      relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) || watch_stop());
+  } else {
+    FrontendObserver frontend{tracker_, cfg.limits.idle_timeout};
+    BackendObserver backend{tracker_, server_fatal_seen_};
+    ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
+                      relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) || watch_stop());
+  }
 
   std::optional<pgwire::ErrorFields> fatal;   // what the client is told, if it is still there
   bool client_gone = false;

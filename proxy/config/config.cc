@@ -56,4 +56,10 @@ const Login* Config::login_for(const Role& r, std::string_view database_name) co
   return it == db->logins.end() ? nullptr : &it->second;
 }
 
+std::shared_ptr<const masking::Profile> Config::masking_profile(const Role& role) const {
+  if (role.masking == "none") return nullptr;
+  auto it = masking_profiles.find(role.masking);
+  return it == masking_profiles.end() ? nullptr : it->second;
+}
+
 }  // namespace proxy

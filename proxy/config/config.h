@@ -7,6 +7,8 @@
 // resolved and secrets are read, so the proxy never discovers a config mistake mid-session.
 #pragma once
 
+#include "masking/profile.h"
+
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -74,8 +76,7 @@ struct Role {
   std::string description;             // free text for requesters and reports
   std::vector<std::string> databases;  // each exists in Config::databases
   std::string login;                   // key into databases.<db>.logins, present in every listed db
-  // Masking profile. Only "none" loads until masking lands: a role that asks for masking this
-  // build cannot apply is refused (fail closed, DESIGN.md).
+  // Masking profile: a name in masking.profiles, or "none".
   std::string masking = "none";
   std::string statements = "all";  // "all" | "read-only"
   std::chrono::seconds max_duration{4 * 3600};
@@ -127,6 +128,7 @@ struct Config {
   std::map<std::string, Database, std::less<>> databases;
   std::map<std::string, Role, std::less<>> roles;
   std::map<std::string, Person, std::less<>> people;  // optional; empty = anyone may hold a grant
+  masking::ProfileMap masking_profiles;               // masking.profiles, compiled
   Logging logging;
   // Things that load but deserve a look (inline passwords, ignored reserved sections, groups
   // nobody is in). Print them at start-up and in `pgveil check-config`.
@@ -134,6 +136,8 @@ struct Config {
 
   const Database* database(std::string_view name) const;
   const Role* role(std::string_view name) const;
+  // The role's compiled profile; nullptr for masking: none.
+  std::shared_ptr<const masking::Profile> masking_profile(const Role& role) const;
   // The login `role` uses on `database`; nullptr if the role does not cover that database.
   const Login* login_for(const Role& role, std::string_view database) const;
 };

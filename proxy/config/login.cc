@@ -21,56 +21,47 @@ constexpr std::size_t kMaxPasswordFile = 64 * 1024;
 
 std::optional<std::string> read_password_file(LoadContext& ctx, const Field& field,
                                               const std::string& path) {
+  auto file = read_secret_file(path);
+  if (!file) {
+    ctx.diag.error(field.key, fmt::format("{}: password {}", field.path, file.error()));
+    return std::nullopt;
+  }
+  if (file->world_readable)
+    ctx.diag.warning(field.key, fmt::format("{}: password file {} is readable by every user on "
+                                            "this machine (chmod o-r)",
+                                            field.path, path));
+  return std::move(file->content);
+}
+
+}  // namespace
+
+std::expected<SecretFile, std::string> read_secret_file(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    ctx.diag.error(field.key, fmt::format("{}: {} is a directory, not a file", field.path, path));
-    return std::nullopt;
-  }
+  if (std::filesystem::is_directory(path, ec)) return std::unexpected(fmt::format("file {} is a directory, not a file", path));
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    ctx.diag.error(field.key, fmt::format("{}: cannot read password file {}: {}", field.path, path,
-                                          std::strerror(errno)));
-    return std::nullopt;
-  }
-  std::string content;
+  if (file == nullptr) return std::unexpected(fmt::format("file {} cannot be read: {}", path, std::strerror(errno)));
+  SecretFile out;
   char buffer[4096];
   bool too_big = false;
   while (true) {
     const std::size_t n = std::fread(buffer, 1, sizeof buffer, file);
     if (n == 0) break;
-    content.append(buffer, n);
-    if (content.size() > kMaxPasswordFile) {
+    out.content.append(buffer, n);
+    if (out.content.size() > kMaxPasswordFile) {
       too_big = true;
       break;
     }
   }
   const bool failed = std::ferror(file) != 0;
   struct stat st {};
-  const bool world_readable = ::fstat(fileno(file), &st) == 0 && (st.st_mode & S_IROTH) != 0;
+  out.world_readable = ::fstat(fileno(file), &st) == 0 && (st.st_mode & S_IROTH) != 0;
   std::fclose(file);
-  if (failed) {
-    ctx.diag.error(field.key, fmt::format("{}: cannot read password file {}", field.path, path));
-    return std::nullopt;
-  }
-  if (too_big) {
-    ctx.diag.error(field.key, fmt::format("{}: password file {} is larger than 64KiB; is it the "
-                                          "right file?",
-                                          field.path, path));
-    return std::nullopt;
-  }
-  // Files written with `echo` or an editor end in a newline that is not part of the password.
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.pop_back();
-  if (content.empty()) {
-    ctx.diag.error(field.key, fmt::format("{}: password file {} is empty (omit password_file "
-                                          "for a login without a password)",
-                                          field.path, path));
-    return std::nullopt;
-  }
-  if (world_readable)
-    ctx.diag.warning(field.key, fmt::format("{}: password file {} is readable by every user on "
-                                            "this machine (chmod o-r)",
-                                            field.path, path));
-  return content;
+  if (failed) return std::unexpected(fmt::format("file {} cannot be read", path));
+  if (too_big) return std::unexpected(fmt::format("file {} is larger than 64KiB; is it the right file?", path));
+  // Files written with `echo` or an editor end in a newline that is not part of the secret.
+  while (!out.content.empty() && (out.content.back() == '\n' || out.content.back() == '\r')) out.content.pop_back();
+  if (out.content.empty()) return std::unexpected(fmt::format("file {} is empty", path));
+  return out;
 }
 
 std::optional<std::string> lookup_env(const LoadContext& ctx, const std::string& name) {
@@ -80,7 +71,6 @@ std::optional<std::string> lookup_env(const LoadContext& ctx, const std::string&
   return std::string(value);
 }
 
-}  // namespace
 
 Login read_login(LoadContext& ctx, const Field& field) {
   Login login;

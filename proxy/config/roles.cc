@@ -44,14 +44,25 @@ void check_approver_count(LoadContext& ctx, const Field& field, const Role& role
                                             field.path, role.approvals, approvers));
 }
 
-// Masking lands in a later issue. Until then a role asking for a profile must not load: serving
-// it unmasked would forward exactly the values the policy says to hide (fail closed, DESIGN.md).
-void check_masking(LoadContext& ctx, const Field& field, const Role& role) {
-  if (role.masking == "none") return;
-  ctx.diag.error(field.key, fmt::format("{}: masking profile '{}' requested by role '{}' but "
-                                        "masking is not available in this build yet; set "
-                                        "masking: none",
-                                        field.path, role.masking, role.name));
+void check_masking(LoadContext& ctx, const Field& field, const Role& role, const Config& config) {
+  if (role.masking == "none" || config.masking_profiles.contains(role.masking)) return;
+  std::string known;
+  for (const auto& [name, profile] : config.masking_profiles) known += (known.empty() ? "" : ", ") + name;
+  ctx.diag.error(field.key, fmt::format("{}: role '{}' uses masking profile '{}', which masking.profiles does not "
+                                        "define ({}); define it or set masking: none",
+                                        field.path, role.name, role.masking,
+                                        known.empty() ? "no profiles are defined" : "defined: " + known));
+}
+
+// Statement rules need SQL analysis, which this build does not have yet: a role that asks for
+// read-only must not load and then allow writes (fail closed). The brokered login's own
+// privileges are the enforcement until then (examples/roles.sql).
+void check_statements(LoadContext& ctx, const Field& field, const Role& role) {
+  if (role.statements == "all") return;
+  ctx.diag.error(field.key, fmt::format("{}: role '{}' asks for statements: {}, but statement rules are not "
+                                        "enforced by this build; use statements: all with a least-privilege "
+                                        "login (see examples/roles.sql)",
+                                        field.path, role.name, role.statements));
 }
 
 void check_databases(LoadContext& ctx, const Field& field, Role& role, const Config& config) {
@@ -99,11 +110,14 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
   if (const Field* f = m.find("masking")) {
     if (auto v = read_string(ctx.diag, *f)) {
       role.masking = *v;
-      check_masking(ctx, *f, role);
+      check_masking(ctx, *f, role, config);
     }
   }
   if (const Field* f = m.find("statements"))
-    if (auto v = read_choice(ctx.diag, *f, {"all", "read-only"})) role.statements = *v;
+    if (auto v = read_choice(ctx.diag, *f, {"all", "read-only"})) {
+      role.statements = *v;
+      check_statements(ctx, *f, role);
+    }
   if (const Field* f = m.find("max_duration"))
     if (auto v = read_seconds(ctx.diag, *f, std::chrono::seconds{1})) role.max_duration = *v;
   if (const Field* f = m.find("idle_timeout"))

@@ -4,6 +4,10 @@
 // reported twice).
 #pragma once
 
+#include <expected>
+#include <optional>
+#include <string>
+
 #include <filesystem>
 
 #include "proxy/config/config.h"
@@ -25,6 +29,18 @@ Login read_login(LoadContext& ctx, const Field& field);
 void read_people(LoadContext& ctx, const Field& section, Config& config);
 // roles: { NAME: {...} }, checked against the databases and people already read.
 void read_roles(LoadContext& ctx, const Field& section, Config& config);
+
+// A secret in a file (password, HMAC key): at most 64 KiB, trailing newlines dropped, not empty.
+struct SecretFile {
+  std::string content;
+  bool world_readable = false;
+};
+std::expected<SecretFile, std::string> read_secret_file(const std::string& path);
+// ctx.env, or getenv when none was injected.
+std::optional<std::string> lookup_env(const LoadContext& ctx, const std::string& name);
+
+// masking: { keys, profiles } (masking/rules_yaml.h); read before roles, which name profiles.
+void read_masking(LoadContext& ctx, const Field& field, Config& config);
 
 // listen, workers, tls, limits, store, logging and the sections reserved for later issues.
 void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config);

@@ -103,9 +103,6 @@ void read_reserved(LoadContext& ctx, const MapFields& top) {
   if (const Field* f = top.find("admin"); f != nullptr && !is_empty_section(f->value))
     ctx.diag.warning(f->key, "admin: the admin API is not available in this build yet; section "
                              "ignored");
-  if (const Field* f = top.find("masking"); f != nullptr && !is_empty_section(f->value))
-    ctx.diag.warning(f->key, "masking: masking profiles are not available in this build yet; "
-                             "section ignored (roles must use masking: none)");
   // Ignoring audit sinks would run queries that the operator asked to have recorded; an audit
   // sink that cannot record blocks queries (DESIGN.md), so the config is refused instead.
   if (const Field* f = top.find("audit"); f != nullptr && !is_empty_section(f->value))

@@ -224,8 +224,11 @@ TEST_CASE("durations must be valid, positive and whole seconds where seconds are
   problem_at(problems, line_of(yaml, "idle_timeout: 90"), "roles.fraction.idle_timeout: '90' needs a unit");
 }
 
-TEST_CASE("a masking profile this build cannot apply is refused (fail closed)", "[config]") {
-  const std::string yaml = kDatabases + R"(roles:
+TEST_CASE("a role naming an undefined masking profile is refused (fail closed)", "[config]") {
+  const std::string yaml = kDatabases + R"(masking:
+  profiles:
+    pii-light: { values: { detect: [email], mask: redact } }
+roles:
   support:
     databases: [prod]
     login: ro
@@ -235,8 +238,36 @@ TEST_CASE("a masking profile this build cannot apply is refused (fail closed)", 
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].line == line_of(yaml, "masking: pii-strict"));
   CHECK(problems[0].message ==
-        "roles.support.masking: masking profile 'pii-strict' requested by role 'support' but "
-        "masking is not available in this build yet; set masking: none");
+        "roles.support.masking: role 'support' uses masking profile 'pii-strict', which masking.profiles does "
+        "not define (defined: pii-light); define it or set masking: none");
+}
+
+TEST_CASE("masking problems carry their line numbers", "[config]") {
+  const std::string yaml = kDatabases + R"(masking:
+  profiles:
+    p:
+      columns:
+        - match: { name: '(unclosed' }
+          mask: redact
+roles:
+  support: { databases: [prod], login: ro, masking: p }
+)";
+  const auto problems = errors_of(yaml);
+  REQUIRE_FALSE(problems.empty());
+  CHECK(problems[0].line == line_of(yaml, "(unclosed"));
+}
+
+TEST_CASE("statements: read-only is refused until statement rules are enforced", "[config]") {
+  const std::string yaml = kDatabases + R"(roles:
+  support:
+    databases: [prod]
+    login: ro
+    statements: read-only
+)";
+  const auto problems = errors_of(yaml);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].line == line_of(yaml, "statements: read-only"));
+  CHECK_THAT(problems[0].message, Catch::Contains("not enforced by this build"));
 }
 
 TEST_CASE("an audit section is refused: queries would not be recorded", "[config]") {
@@ -287,8 +318,8 @@ TEST_CASE("password_file problems name the file, never its content", "[config]")
   const auto problems = errors_of(yaml, fake_env(), (dir.path() / "pgveil.yaml").string());
   const std::string base = dir.path().string();
   CHECK(problem_at(problems, 4, "missing").message ==
-        "databases.prod.logins.ro.password_file: cannot read password file " + base +
-            "/secrets/missing: No such file or directory");
+        "databases.prod.logins.ro.password_file: password file " + base +
+            "/secrets/missing cannot be read: No such file or directory");
   problem_at(problems, 5, "password file " + base + "/empty is empty");
   problem_at(problems, 6, "password file " + base + "/big is larger than 64KiB");
   problem_at(problems, 7, base + "/adir is a directory");

@@ -1,0 +1,96 @@
+#include "policy/sql_references.h"
+
+#include <pg_query.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace policy {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string last_name(const Json& fields) {
+  std::string name;
+  for (const auto& f : fields) {
+    if (f.contains("String")) name = f["String"].value("sval", "");
+  }
+  return name;
+}
+
+struct Walker {
+  SqlReferences& refs;
+  std::vector<std::string> single_names;   // ColumnRefs of one field: maybe a whole-row reference
+
+  void column_ref(const Json& ref, bool top_level_target) {
+    const Json& fields = ref.value("fields", Json::array());
+    bool star = false;
+    for (const auto& f : fields) star = star || f.contains("A_Star");
+    if (star) {
+      if (!top_level_target) refs.whole_row = true;
+      return;
+    }
+    const std::string name = last_name(fields);
+    if (name.empty()) return;
+    refs.columns.insert(name);
+    if (fields.size() == 1) single_names.push_back(name);
+  }
+
+  void walk(const Json& node, bool target_value = false) {
+    if (node.is_array()) {
+      for (const auto& item : node) walk(item);
+      return;
+    }
+    if (!node.is_object()) return;
+    for (const auto& [key, value] : node.items()) {
+      if (key == "ColumnRef") {
+        column_ref(value, target_value);
+      } else if (key == "ResTarget") {
+        // A SELECT list entry: its value may be a bare t.* (an expansion, not a whole row).
+        if (value.contains("val")) walk(value["val"], value["val"].contains("ColumnRef"));
+        for (const auto& [k, v] : value.items()) {
+          if (k != "val") walk(v);
+        }
+      } else if (key == "FuncCall") {
+        refs.functions.insert(last_name(value.value("funcname", Json::array())));
+        walk(value);
+      } else if (key == "RangeVar") {
+        refs.relations.insert(value.value("relname", ""));
+        if (value.contains("alias")) refs.relations.insert(value["alias"].value("aliasname", ""));
+      } else if (key == "Alias" || key == "alias") {
+        if (value.is_object() && value.contains("aliasname")) refs.relations.insert(value["aliasname"].get<std::string>());
+        walk(value);
+      } else if (key == "CommonTableExpr") {
+        refs.relations.insert(value.value("ctename", ""));
+        walk(value);
+      } else {
+        walk(value);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::expected<SqlReferences, std::string> analyze_sql(std::string_view sql) {
+  const std::string text(sql);
+  PgQueryParseResult result = pg_query_parse(text.c_str());
+  if (result.error != nullptr) {
+    std::string message = result.error->message ? result.error->message : "syntax error";
+    pg_query_free_parse_result(result);
+    return std::unexpected(std::move(message));
+  }
+  Json tree = Json::parse(result.parse_tree, nullptr, /*allow_exceptions=*/false);
+  pg_query_free_parse_result(result);
+  if (tree.is_discarded()) return std::unexpected("libpg_query returned an unreadable parse tree");
+  SqlReferences refs;
+  Walker walker{refs, {}};
+  walker.walk(tree);
+  refs.relations.erase("");
+  for (const auto& name : walker.single_names) {
+    if (refs.relations.contains(name)) refs.whole_row = true;
+  }
+  return refs;
+}
+
+}  // namespace policy

@@ -1,0 +1,28 @@
+// What a SQL text refers to, from PostgreSQL's own parser (libpg_query): column names, relations
+// and their aliases, function names, and whole-row references. Masking uses it to decide whether
+// a computed result column may be derived from a masked column (issue #4: expressions, casts,
+// row constructors, subqueries ... must not escape column rules). Pure, no catalog: names only,
+// so callers must treat every match as "may refer to" (conservative).
+#pragma once
+
+#include <expected>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace policy {
+
+struct SqlReferences {
+  std::set<std::string> columns;     // last field of every ColumnRef ("ssn" for c.ssn)
+  std::set<std::string> relations;   // relation names and aliases in FROM (and CTE names)
+  std::set<std::string> functions;   // last part of every function name, as parsed (folded)
+  // A reference to a whole row: t.* inside an expression (row_to_json(t.*)), or a bare name that
+  // is a relation or alias (row_to_json(c), c::text). A top-level SELECT * / t.* is not one: it
+  // expands to plain columns, which RowDescription identifies.
+  bool whole_row = false;
+};
+
+// Every statement of `sql` (a simple Query may hold several). Error: the parser's message.
+std::expected<SqlReferences, std::string> analyze_sql(std::string_view sql);
+
+}  // namespace policy

@@ -1,0 +1,331 @@
+#include "proxy/masked_relay.h"
+
+#include <fmt/format.h>
+
+#include <re2/re2.h>
+
+#include "masking/row_masking.h"
+#include "policy/sql_references.h"
+#include "masking/value_detection.h"
+#include "proxy/wire/backend_messages.h"
+#include "proxy/wire/copy_messages.h"
+#include "proxy/wire/error.h"
+#include "proxy/wire/frontend_messages.h"
+#include "proxy/wire/message_types.h"
+#include "proxy/wire/row_messages.h"
+
+namespace proxy {
+namespace {
+
+constexpr std::string_view kHiddenDetail = "(detail hidden by pgveil: it may quote masked values)";
+
+// Replaces every "..." span of `text` with "[redacted]"; PostgreSQL quotes input values so.
+bool hide_quoted(std::string& text) {
+  std::string out;
+  bool changed = false;
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t open = text.find('"', pos);
+    if (open == std::string::npos) break;
+    const std::size_t close = text.find('"', open + 1);
+    if (close == std::string::npos) break;
+    out.append(text, pos, open - pos).append("\"[redacted]\"");
+    pos = close + 1;
+    changed = true;
+  }
+  if (!changed) return false;
+  out.append(text, pos);
+  text = std::move(out);
+  return true;
+}
+
+bool detect_in(const masking::Profile& profile, std::string& text) {
+  std::string out;
+  if (masking::mask_free_text(profile, text, out) == 0) return false;
+  text = std::move(out);
+  return true;
+}
+
+// Functions that read rows by themselves (from a query string, a table name or a large object),
+// out of reach of the column references the parser sees.
+constexpr std::string_view kDataReadingFunctions[] = {
+    "query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema", "table_to_xml",
+    "table_to_xml_and_xmlschema", "cursor_to_xml", "schema_to_xml", "schema_to_xml_and_xmlschema",
+    "database_to_xml", "database_to_xml_and_xmlschema", "dblink", "dblink_exec", "dblink_get_result",
+    "lo_get", "loread", "lo_export", "pg_read_file", "pg_read_binary_file", "pg_stat_file", "xpath_table"};
+
+bool rule_matches_name(const masking::ColumnRule& rule, const std::string& name) {
+  if (rule.match.name && re2::RE2::PartialMatch(name, *rule.match.name)) return true;
+  return !rule.match.column.empty() && rule.match.column == name;
+}
+
+}  // namespace
+
+bool may_derive_masked(const masking::Profile& profile, std::string_view sql) {
+  if (profile.columns.empty()) return false;
+  auto refs = policy::analyze_sql(sql);
+  if (!refs) return true;   // the server will most likely reject it; if not, fail closed
+  if (refs->whole_row) return true;
+  for (const auto& function : kDataReadingFunctions) {
+    if (refs->functions.contains(std::string(function))) return true;
+  }
+  for (const auto& name : refs->columns) {
+    for (const auto& rule : profile.columns) {
+      if (rule_matches_name(rule, name)) return true;
+    }
+  }
+  return false;
+}
+
+bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields) {
+  bool changed = false;
+  if (fields.sqlstate.starts_with("22") || fields.sqlstate.starts_with("23")) {
+    changed |= hide_quoted(fields.message);
+    if (!fields.detail.empty()) {
+      fields.detail = std::string(kHiddenDetail);
+      changed = true;
+    }
+    for (auto& [code, value] : fields.other) {
+      if (code == pgwire::field::kWhere) changed |= hide_quoted(value);
+    }
+  }
+  changed |= detect_in(profile, fields.message);
+  changed |= detect_in(profile, fields.detail);
+  changed |= detect_in(profile, fields.hint);
+  for (auto& [code, value] : fields.other) {
+    if (code == pgwire::field::kWhere || code == pgwire::field::kInternalQuery) changed |= detect_in(profile, value);
+  }
+  return changed;
+}
+
+Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
+  tracker.on_frontend(type);
+  const auto derived = [&](std::string_view sql) {
+    auto profile = state.current_profile();
+    return profile && may_derive_masked(*profile, sql);
+  };
+  const auto known = [](const std::unordered_map<std::string, bool>& map, std::string_view name) {
+    auto it = map.find(std::string(name));
+    return it == map.end() || it->second;   // unknown: the server will fail it; else fail closed
+  };
+  switch (type) {
+    case pgwire::fe::kQuery: {
+      auto query = pgwire::parse_query(body);
+      state.order.on_query(!query || derived(query->sql));
+      break;
+    }
+    case pgwire::fe::kFunctionCall:
+      state.order.on_query();
+      break;
+    case pgwire::fe::kParse:
+      if (auto parse = pgwire::parse_parse(body)) state.statement_derived[std::string(parse->statement)] = derived(parse->query);
+      break;
+    case pgwire::fe::kBind:
+      if (auto bind = pgwire::parse_bind(body)) {
+        state.portal_derived[std::string(bind->portal)] = known(state.statement_derived, bind->statement);
+      }
+      break;
+    case pgwire::fe::kDescribe: {
+      auto describe = pgwire::parse_describe(body);
+      const bool flag = !describe || known(describe->target == 'S' ? state.statement_derived : state.portal_derived,
+                                           describe->name);
+      state.order.on_describe(false, flag);
+      break;
+    }
+    case pgwire::fe::kSync:
+      state.order.on_sync();
+      break;
+    case pgwire::fe::kExecute: {
+      auto execute = complete ? pgwire::parse_execute(body) : std::unexpected(pgwire::WireError{"incomplete"});
+      if (!execute) break;   // the server answers a malformed Execute with an error of its own
+      pgwire::encode_describe(replacement, 'P', execute->portal);
+      pgwire::encode_execute(replacement, execute->portal, execute->max_rows);
+      state.order.on_describe(true, known(state.portal_derived, execute->portal));
+      return Verdict::kReplace;
+    }
+    case pgwire::fe::kTerminate:
+      return Verdict::kStop;
+    default:
+      break;
+  }
+  return Verdict::kForward;
+}
+
+Verdict MaskedBackendObserver::refuse(std::string message, std::string hint, std::string& replacement) {
+  ++state.counters.refused_results;
+  state.refusing = true;
+  pgwire::encode_error_response(replacement, pgwire::make_error("ERROR", "42501", std::move(message), std::move(hint)));
+  return Verdict::kReplace;
+}
+
+Verdict MaskedBackendObserver::on_description(pgwire::Bytes body, std::string& replacement) {
+  const auto answer = state.order.on_description();
+  const bool ours = answer.ours;
+  auto description = pgwire::parse_row_description(body);
+  if (!description) {
+    return refuse("pgveil cannot read the result's RowDescription, so it cannot mask it: " + description.error().message,
+                  "Report this to the pgveil operators.", replacement);
+  }
+  const auto* catalog = state.catalog.get();
+  auto resolve = [catalog](masking::Oid oid, std::int16_t attnum) -> std::optional<masking::ColumnIdentity> {
+    return catalog ? catalog->find(oid, attnum) : std::nullopt;
+  };
+  auto profile = state.current_profile();
+  state.plan = masking::build_plan(profile, *description, resolve);
+  state.refusing = false;
+  if (answer.derived && profile && profile->on_unprovable == masking::OnUnprovable::kRefuse) {
+    // A computed column (no table OID) of a statement that reads masked columns may carry them
+    // through any expression: refuse rather than guess (issue #4, item 4).
+    for (const auto& field : *description) {
+      if (field.table_oid != 0) continue;
+      return refuse(fmt::format("pgveil refuses this result under role \"{}\": column \"{}\" is computed by an "
+                                "expression in a statement that reads columns masking profile \"{}\" covers, so "
+                                "pgveil cannot prove it does not reveal them",
+                                state.role, field.name, profile->name),
+                    "Select masked columns directly (they come back masked), and compute on other columns.",
+                    replacement);
+    }
+  }
+  if (const auto* refusal = state.plan.refusal()) {
+    return refuse(fmt::format("pgveil refuses this result under role \"{}\": {}", state.role, refusal->reason),
+                  "Select the column without the expression or format that cannot be masked, or ask for a role "
+                  "without masking.",
+                  replacement);
+  }
+  if (ours) return Verdict::kReplace;   // swallowed: the client did not ask for it
+  return Verdict::kForward;
+}
+
+Verdict MaskedBackendObserver::on_row(pgwire::Bytes body, std::string& replacement) {
+  if (state.refusing) return Verdict::kReplace;
+  ++state.counters.rows;
+  if (state.plan.passthrough()) return Verdict::kForward;
+  auto masked = masking::mask_data_row(state.plan, body, replacement);
+  if (!masked) {
+    replacement.clear();
+    return refuse("pgveil could not mask a row of this result: " + masked.error().message,
+                  "Select the column in text format or without the expression.", replacement);
+  }
+  state.counters.masked_values += masked->masked_values;
+  return Verdict::kReplace;
+}
+
+Verdict MaskedBackendObserver::on_copy_out(pgwire::Bytes body, std::string& replacement) {
+  auto copy = pgwire::parse_copy_response(body);
+  auto profile = state.current_profile();
+  if (!profile) return Verdict::kForward;
+  if (!copy || copy->format != 0) {
+    return refuse("pgveil refuses binary COPY TO STDOUT under a masking profile",
+                  "Use COPY ... TO STDOUT in text or CSV format, or SELECT.", replacement);
+  }
+  if (!profile->columns.empty()) {
+    return refuse(fmt::format("pgveil refuses COPY TO STDOUT under role \"{}\": masking profile \"{}\" has column "
+                              "rules, and COPY does not say which column each value belongs to",
+                              state.role, profile->name),
+                  "Use SELECT instead: its rows are masked column by column.", replacement);
+  }
+  state.copy_out = true;
+  state.copy_profile = std::move(profile);
+  return Verdict::kForward;
+}
+
+Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
+  if (type == pgwire::be::kReadyForQuery && complete && body.size() == 1) {
+    tracker.on_backend(type, static_cast<char>(body[0]));
+  } else {
+    tracker.on_backend(type);
+  }
+  if (!complete) {
+    // needs_whole() asks for every message whole, so this is one over max_message: end the
+    // session rather than forward bytes that were not masked.
+    return Verdict::kStop;
+  }
+  switch (type) {
+    case pgwire::be::kRowDescription:
+      return on_description(body, replacement);
+    case pgwire::be::kNoData:
+      state.plan = masking::Plan{};
+      state.refusing = false;
+      return state.order.on_description().ours ? Verdict::kReplace : Verdict::kForward;
+    case pgwire::be::kDataRow:
+      return on_row(body, replacement);
+    case pgwire::be::kCommandComplete:
+    case pgwire::be::kPortalSuspended:
+    case pgwire::be::kEmptyQueryResponse:
+      if (state.refusing) {
+        state.refusing = false;
+        return Verdict::kReplace;   // the result already ended with our error
+      }
+      state.copy_out = false;
+      return Verdict::kForward;
+    case pgwire::be::kCopyOutResponse:
+    case pgwire::be::kCopyBothResponse:
+      return on_copy_out(body, replacement);
+    case pgwire::be::kCopyData: {
+      if (state.refusing) return Verdict::kReplace;
+      if (!state.copy_out || !state.copy_profile) return Verdict::kForward;   // COPY FROM's echo never carries rows
+      std::string masked;
+      if (masking::mask_free_text(*state.copy_profile, pgwire::as_chars(body), masked) == 0) return Verdict::kForward;
+      pgwire::Writer w(replacement);
+      const auto mark = w.begin('d');
+      replacement += masked;
+      w.end(mark);
+      return Verdict::kReplace;
+    }
+    case pgwire::be::kCopyDone:
+      return state.refusing ? Verdict::kReplace : Verdict::kForward;
+    case pgwire::be::kFunctionCallResponse:
+      return refuse(fmt::format("pgveil refuses function calls through the fast-path interface under role \"{}\" "
+                                "(large objects and other fast-path results are not masked)",
+                                state.role),
+                    "Use SELECT lo_get(...) or another query, whose result pgveil can mask.", replacement);
+    case pgwire::be::kErrorResponse:
+    case pgwire::be::kNoticeResponse: {
+      if (type == pgwire::be::kErrorResponse) {
+        state.order.on_error();
+        state.copy_out = false;
+        if (state.refusing) {
+          state.refusing = false;   // the server's error ends the result we were dropping
+        }
+      }
+      auto fields = pgwire::parse_error_fields(body);
+      if (!fields) {
+        // Unreadable text cannot be masked: drop a notice, replace an error (fail closed).
+        if (type == pgwire::be::kErrorResponse) {
+          pgwire::encode_error_response(replacement, pgwire::make_error("ERROR", "XX000",
+                                                                        "the server sent an error pgveil cannot read"));
+        }
+        return Verdict::kReplace;
+      }
+      if (type == pgwire::be::kErrorResponse && (fields->severity == "FATAL" || fields->severity == "PANIC")) {
+        fatal_seen = true;
+      }
+      auto profile = state.current_profile();
+      if (!profile || !mask_error_fields(*profile, *fields)) return Verdict::kForward;
+      if (type == pgwire::be::kErrorResponse) {
+        pgwire::encode_error_response(replacement, *fields);
+      } else {
+        pgwire::encode_notice_response(replacement, *fields);
+      }
+      return Verdict::kReplace;
+    }
+    case pgwire::be::kNotificationResponse: {
+      auto profile = state.current_profile();
+      auto notification = pgwire::parse_notification_response(body);
+      if (!profile || !notification) return Verdict::kForward;
+      std::string payload;
+      if (masking::mask_free_text(*profile, notification->payload, payload) == 0) return Verdict::kForward;
+      pgwire::encode_notification_response(replacement, notification->pid, notification->channel, payload);
+      return Verdict::kReplace;
+    }
+    case pgwire::be::kReadyForQuery:
+      state.order.on_ready();
+      state.refusing = false;
+      state.copy_out = false;
+      return Verdict::kForward;
+    default:
+      return Verdict::kForward;
+  }
+}
+
+}  // namespace proxy

@@ -1,0 +1,86 @@
+// The relay observers of a session under a masking profile (issue #4).
+//
+// Frontend: before each Execute it sends Describe(portal), so every result's description, with
+// the formats Bind chose, arrives right before its rows (reply_order.h tells those answers apart
+// and they are swallowed). Backend: each RowDescription becomes a masking::Plan; DataRows are
+// rewritten by it; a plan that refuses turns the result into ERROR 42501 (its rows are dropped);
+// ErrorResponse/NoticeResponse fields and NOTIFY payloads go through the value detectors; COPY TO
+// STDOUT is masked by the detectors or refused; FunctionCall results are refused (large objects
+// bypass column rules). Nothing that can carry a row value is forwarded without passing here.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "masking/plan.h"
+#include "masking/profile.h"
+#include "proxy/column_catalog.h"
+#include "proxy/protocol_tracker.h"
+#include "proxy/relay.h"
+#include "proxy/reply_order.h"
+#include "proxy/wire/bytes.h"
+#include "proxy/wire/error.h"
+
+namespace proxy {
+
+struct MaskingCounters {
+  std::uint64_t rows = 0, masked_values = 0, refused_results = 0;
+};
+
+// Shared by both directions of one session (they run on one thread).
+struct MaskingState {
+  std::string role;
+  // The role's profile now (SIGHUP may change it): asked once per result, not per row.
+  std::function<std::shared_ptr<const masking::Profile>()> current_profile;
+  std::shared_ptr<const ColumnCatalog> catalog;
+  ReplyOrder order;
+  // Whether a prepared statement / portal may derive values from masked columns (its SQL).
+  std::unordered_map<std::string, bool> statement_derived, portal_derived;
+  masking::Plan plan;                  // of the result being streamed
+  bool refusing = false;               // drop rows until the result ends (the error was sent)
+  bool copy_out = false;               // CopyData rows under the detectors
+  std::shared_ptr<const masking::Profile> copy_profile;
+  MaskingCounters counters;
+};
+
+struct MaskedFrontendObserver {
+  ProtocolTracker& tracker;
+  MaskingState& state;
+  std::chrono::milliseconds idle;
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement);
+  bool needs_whole(char type) const { return type == 'E'; }
+  std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
+};
+
+struct MaskedBackendObserver {
+  ProtocolTracker& tracker;
+  MaskingState& state;
+  bool& fatal_seen;
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement);
+  // Every message that can carry data is rewritten whole (bounded by the relay's max_message).
+  bool needs_whole(char) const { return true; }
+  std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
+
+ private:
+  Verdict on_description(pgwire::Bytes body, std::string& replacement);
+  Verdict on_row(pgwire::Bytes body, std::string& replacement);
+  Verdict on_copy_out(pgwire::Bytes body, std::string& replacement);
+  Verdict refuse(std::string message, std::string hint, std::string& replacement);
+};
+
+// Whether `sql` may compute a value from a column the profile masks: it names a column a rule
+// matches (by name or table column), refers to a whole row, calls a function that reads data by
+// itself (query_to_xml, dblink, lo_get ...), or cannot be parsed. Conservative by design: such a
+// statement's computed result columns are refused under on_unprovable: refuse.
+bool may_derive_masked(const masking::Profile& profile, std::string_view sql);
+
+// ErrorResponse/NoticeResponse fields through the profile's detectors; for data exceptions and
+// integrity violations (classes 22, 23), whose messages quote values, the quoted values and the
+// DETAIL are hidden whole. Returns false if nothing changed. Pure.
+bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields);
+
+}  // namespace proxy

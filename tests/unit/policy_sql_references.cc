@@ -1,0 +1,43 @@
+#include <catch2/catch.hpp>
+
+#include "policy/sql_references.h"
+
+using policy::analyze_sql;
+
+TEST_CASE("sql references: columns, relations, aliases, functions", "[policy][sql]") {
+  auto r = analyze_sql("SELECT lower(c.email), count(*) FROM public.customers AS c WHERE ssn LIKE '1%'");
+  REQUIRE(r);
+  CHECK(r->columns == std::set<std::string>{"email", "ssn"});
+  CHECK(r->relations == std::set<std::string>{"customers", "c"});
+  CHECK(r->functions == std::set<std::string>{"lower", "count"});
+  CHECK_FALSE(r->whole_row);
+}
+
+TEST_CASE("sql references: names inside subqueries, CTEs, set operations and casts", "[policy][sql]") {
+  auto r = analyze_sql(
+      "WITH x AS (SELECT ssn AS s FROM customers) SELECT s::int FROM x UNION SELECT (SELECT \"Email\" FROM t LIMIT 1)");
+  REQUIRE(r);
+  CHECK(r->columns.contains("ssn"));
+  CHECK(r->columns.contains("s"));
+  CHECK(r->columns.contains("Email"));   // quoted identifiers keep their case
+  CHECK(r->relations.contains("x"));
+  CHECK(r->relations.contains("customers"));
+}
+
+TEST_CASE("sql references: whole-row references, not top-level stars", "[policy][sql]") {
+  CHECK_FALSE(analyze_sql("SELECT * FROM customers")->whole_row);
+  CHECK_FALSE(analyze_sql("SELECT c.*, 1 FROM customers c")->whole_row);
+  CHECK(analyze_sql("SELECT row_to_json(c) FROM customers c")->whole_row);
+  CHECK(analyze_sql("SELECT customers::text FROM customers")->whole_row);
+  CHECK(analyze_sql("SELECT to_jsonb(c.*) FROM customers c")->whole_row);
+  CHECK(analyze_sql("SELECT (SELECT array_agg(t) FROM (SELECT * FROM customers) t)")->whole_row);
+}
+
+TEST_CASE("sql references: several statements in one text; errors are reported", "[policy][sql]") {
+  auto r = analyze_sql("SELECT 1; SELECT ssn FROM customers; SHOW search_path");
+  REQUIRE(r);
+  CHECK(r->columns == std::set<std::string>{"ssn"});
+  auto bad = analyze_sql("SELEC ssn FROM");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error(), Catch::Contains("syntax error"));
+}
