@@ -27,7 +27,7 @@ struct Walker {
     bool star = false;
     for (const auto& f : fields) star = star || f.contains("A_Star");
     if (star) {
-      if (!top_level_target) refs.whole_row = true;
+      (top_level_target ? refs.star : refs.whole_row) = true;
       return;
     }
     const std::string name = last_name(fields);
@@ -59,6 +59,19 @@ struct Walker {
         if (value.contains("alias")) refs.relations.insert(value["alias"].value("aliasname", ""));
       } else if (key == "Alias" || key == "alias") {
         if (value.is_object() && value.contains("aliasname")) refs.relations.insert(value["aliasname"].get<std::string>());
+        walk(value);
+      } else if (key == "DeclareCursorStmt") {
+        refs.declared_cursors.insert(value.value("portalname", ""));
+        walk(value);
+      } else if (key == "FetchStmt") {
+        refs.fetched_cursors.insert(value.value("portalname", ""));
+      } else if (key == "RangeFunction") {
+        // FROM f(...) AS g: g names the function's output, not a table row: walk all but the alias.
+        for (const auto& [k, v] : value.items()) {
+          if (k != "alias") walk(v);
+        }
+      } else if (key == "CopyStmt") {
+        if (value.contains("relation") && !value.contains("query")) refs.copy_relation = true;
         walk(value);
       } else if (key == "CommonTableExpr") {
         refs.relations.insert(value.value("ctename", ""));

@@ -20,6 +20,12 @@ struct SqlReferences {
   // is a relation or alias (row_to_json(c), c::text). A top-level SELECT * / t.* is not one: it
   // expands to plain columns, which RowDescription identifies.
   bool whole_row = false;
+  // SELECT * / t.* at the top of a select list: it expands to whatever columns the table has.
+  bool star = false;
+  // COPY table TO/FROM (the relation form): every column of the table, named nowhere.
+  bool copy_relation = false;
+  // SQL cursors are portals: DECLARE names one (its rows are the query's), FETCH reads one.
+  std::set<std::string> declared_cursors, fetched_cursors;
 };
 
 // Every statement of `sql` (a simple Query may hold several). Error: the parser's message.

@@ -61,20 +61,19 @@ bool rule_matches_name(const masking::ColumnRule& rule, const std::string& name)
 
 }  // namespace
 
-bool may_derive_masked(const masking::Profile& profile, std::string_view sql) {
-  if (profile.columns.empty()) return false;
-  auto refs = policy::analyze_sql(sql);
-  if (!refs) return true;   // the server will most likely reject it; if not, fail closed
-  if (refs->whole_row) return true;
+SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs_in) {
+  const auto* refs = &refs_in;
+  SqlRisk risk{false, false};
+  if (profile.columns.empty()) return risk;
+  risk.derived = refs->whole_row;
   for (const auto& function : kDataReadingFunctions) {
-    if (refs->functions.contains(std::string(function))) return true;
+    risk.derived = risk.derived || refs->functions.contains(std::string(function));
   }
   for (const auto& name : refs->columns) {
-    for (const auto& rule : profile.columns) {
-      if (rule_matches_name(rule, name)) return true;
-    }
+    for (const auto& rule : profile.columns) risk.derived = risk.derived || rule_matches_name(rule, name);
   }
-  return false;
+  risk.copy_unsafe = risk.derived || refs->star || refs->copy_relation;
+  return risk;
 }
 
 bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields) {
@@ -100,36 +99,47 @@ bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fie
 
 Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
   tracker.on_frontend(type);
-  const auto derived = [&](std::string_view sql) {
-    auto profile = state.current_profile();
-    return profile && may_derive_masked(*profile, sql);
-  };
-  const auto known = [](const std::unordered_map<std::string, bool>& map, std::string_view name) {
+  const auto known = [](const std::unordered_map<std::string, SqlRisk>& map, std::string_view name) {
     auto it = map.find(std::string(name));
-    return it == map.end() || it->second;   // unknown: the server will fail it; else fail closed
+    return it == map.end() ? SqlRisk{} : it->second;   // unknown: the server will fail it; else fail closed
+  };
+  const auto assess = [&](std::string_view sql) {
+    auto profile = state.current_profile();
+    if (!profile) return SqlRisk{false, false};
+    auto refs = policy::analyze_sql(sql);
+    if (!refs) return SqlRisk{};   // the server will most likely reject it; if not, fail closed
+    SqlRisk risk = assess_sql(*profile, *refs);
+    for (const auto& cursor : refs->fetched_cursors) {   // FETCH returns the cursor query's rows
+      const SqlRisk of = known(state.portal_risk, cursor);
+      risk.derived = risk.derived || of.derived;
+      risk.copy_unsafe = risk.copy_unsafe || of.copy_unsafe;
+    }
+    for (const auto& cursor : refs->declared_cursors) state.portal_risk[cursor] = risk;
+    return risk;
   };
   switch (type) {
     case pgwire::fe::kQuery: {
       auto query = pgwire::parse_query(body);
-      state.order.on_query(!query || derived(query->sql));
+      const SqlRisk risk = query ? assess(query->sql) : SqlRisk{};
+      state.order.on_query(risk.derived, risk.copy_unsafe);
       break;
     }
     case pgwire::fe::kFunctionCall:
       state.order.on_query();
       break;
     case pgwire::fe::kParse:
-      if (auto parse = pgwire::parse_parse(body)) state.statement_derived[std::string(parse->statement)] = derived(parse->query);
+      if (auto parse = pgwire::parse_parse(body)) state.statement_risk[std::string(parse->statement)] = assess(parse->query);
       break;
     case pgwire::fe::kBind:
       if (auto bind = pgwire::parse_bind(body)) {
-        state.portal_derived[std::string(bind->portal)] = known(state.statement_derived, bind->statement);
+        state.portal_risk[std::string(bind->portal)] = known(state.statement_risk, bind->statement);
       }
       break;
     case pgwire::fe::kDescribe: {
       auto describe = pgwire::parse_describe(body);
-      const bool flag = !describe || known(describe->target == 'S' ? state.statement_derived : state.portal_derived,
-                                           describe->name);
-      state.order.on_describe(false, flag);
+      const SqlRisk risk =
+          describe ? known(describe->target == 'S' ? state.statement_risk : state.portal_risk, describe->name) : SqlRisk{};
+      state.order.on_describe(false, risk.derived, risk.copy_unsafe);
       break;
     }
     case pgwire::fe::kSync:
@@ -140,7 +150,8 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
       if (!execute) break;   // the server answers a malformed Execute with an error of its own
       pgwire::encode_describe(replacement, 'P', execute->portal);
       pgwire::encode_execute(replacement, execute->portal, execute->max_rows);
-      state.order.on_describe(true, known(state.portal_derived, execute->portal));
+      const SqlRisk risk = known(state.portal_risk, execute->portal);
+      state.order.on_describe(true, risk.derived, risk.copy_unsafe);
       return Verdict::kReplace;
     }
     case pgwire::fe::kTerminate:
@@ -218,11 +229,13 @@ Verdict MaskedBackendObserver::on_copy_out(pgwire::Bytes body, std::string& repl
     return refuse("pgveil refuses binary COPY TO STDOUT under a masking profile",
                   "Use COPY ... TO STDOUT in text or CSV format, or SELECT.", replacement);
   }
-  if (!profile->columns.empty()) {
-    return refuse(fmt::format("pgveil refuses COPY TO STDOUT under role \"{}\": masking profile \"{}\" has column "
-                              "rules, and COPY does not say which column each value belongs to",
+  if (!profile->columns.empty() && state.order.copy_unsafe()) {
+    return refuse(fmt::format("pgveil refuses this COPY TO STDOUT under role \"{}\": it may send columns masking "
+                              "profile \"{}\" covers, and COPY does not say which column each value belongs to",
                               state.role, profile->name),
-                  "Use SELECT instead: its rows are masked column by column.", replacement);
+                  "COPY (SELECT <columns without masking rules> ...) TO STDOUT works; or use SELECT, whose rows are "
+                  "masked column by column.",
+                  replacement);
   }
   state.copy_out = true;
   state.copy_profile = std::move(profile);

@@ -18,6 +18,7 @@
 
 #include "masking/plan.h"
 #include "masking/profile.h"
+#include "policy/sql_references.h"
 #include "proxy/column_catalog.h"
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
@@ -26,6 +27,17 @@
 #include "proxy/wire/error.h"
 
 namespace proxy {
+
+// What a statement may reveal of the columns a profile masks. derived: it names a column a rule
+// matches (by name or table column), refers to a whole row, calls a function that reads data by
+// itself (query_to_xml, dblink, lo_get ...), or cannot be parsed; its computed result columns are
+// refused under on_unprovable: refuse. copy_unsafe: derived, or a star or a whole table, which a
+// COPY TO would send without saying which column is which. Conservative by design.
+struct SqlRisk {
+  bool derived = true;
+  bool copy_unsafe = true;
+};
+SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs);
 
 struct MaskingCounters {
   std::uint64_t rows = 0, masked_values = 0, refused_results = 0;
@@ -39,7 +51,8 @@ struct MaskingState {
   std::shared_ptr<const ColumnCatalog> catalog;
   ReplyOrder order;
   // Whether a prepared statement / portal may derive values from masked columns (its SQL).
-  std::unordered_map<std::string, bool> statement_derived, portal_derived;
+  // SQL cursors (DECLARE) are portals too, so they share portal_risk with Bind's portals.
+  std::unordered_map<std::string, SqlRisk> statement_risk, portal_risk;
   masking::Plan plan;                  // of the result being streamed
   bool refusing = false;               // drop rows until the result ends (the error was sent)
   bool copy_out = false;               // CopyData rows under the detectors
@@ -72,11 +85,7 @@ struct MaskedBackendObserver {
   Verdict refuse(std::string message, std::string hint, std::string& replacement);
 };
 
-// Whether `sql` may compute a value from a column the profile masks: it names a column a rule
-// matches (by name or table column), refers to a whole row, calls a function that reads data by
-// itself (query_to_xml, dblink, lo_get ...), or cannot be parsed. Conservative by design: such a
-// statement's computed result columns are refused under on_unprovable: refuse.
-bool may_derive_masked(const masking::Profile& profile, std::string_view sql);
+
 
 // ErrorResponse/NoticeResponse fields through the profile's detectors; for data exceptions and
 // integrity violations (classes 22, 23), whose messages quote values, the quoted values and the

@@ -5,6 +5,7 @@ namespace proxy {
 ReplyOrder::Answer ReplyOrder::on_description() {
   if (pending_.empty()) return {};
   const Entry front = pending_.front();
+  if (front.kind != Kind::kSync) last_copy_unsafe_ = front.copy_unsafe;
   switch (front.kind) {
     case Kind::kQuery:
       return {false, front.derived};   // a simple Query's own result
@@ -18,6 +19,11 @@ ReplyOrder::Answer ReplyOrder::on_description() {
       return {};
   }
   return {};
+}
+
+bool ReplyOrder::copy_unsafe() const {
+  if (!pending_.empty() && pending_.front().kind == Kind::kQuery) return pending_.front().copy_unsafe;
+  return last_copy_unsafe_;
 }
 
 void ReplyOrder::on_error() {

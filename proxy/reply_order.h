@@ -16,11 +16,15 @@ namespace proxy {
 class ReplyOrder {
  public:
   // Frontend messages, in the order they are sent upstream.
-  void on_query(bool derived = false) { pending_.push_back({Kind::kQuery, derived}); }   // 'Q' or 'F'
-  void on_describe(bool injected, bool derived = false) {
-    pending_.push_back({injected ? Kind::kInjected : Kind::kDescribe, derived});
+  // derived: the statement may compute values from masked columns; copy_unsafe: a COPY TO of it
+  // may carry masked columns (derived, a star, or a whole table).
+  void on_query(bool derived = false, bool copy_unsafe = false) {
+    pending_.push_back({Kind::kQuery, derived, copy_unsafe});
   }
-  void on_sync() { pending_.push_back({Kind::kSync, false}); }                          // 'S'
+  void on_describe(bool injected, bool derived = false, bool copy_unsafe = false) {
+    pending_.push_back({injected ? Kind::kInjected : Kind::kDescribe, derived, copy_unsafe});
+  }
+  void on_sync() { pending_.push_back({Kind::kSync, false, false}); }   // 'S'
 
   struct Answer {
     bool ours = false;      // answers one of pgveil's own Describes: swallow it
@@ -29,6 +33,8 @@ class ReplyOrder {
   // Backend messages. on_description: a RowDescription or NoData.
   Answer on_description();
   void on_error();
+  // CopyOutResponse: whether the COPY that started may carry masked columns (unknown: true).
+  bool copy_unsafe() const;
   void on_ready();   // ReadyForQuery
 
   bool empty() const { return pending_.empty(); }
@@ -38,8 +44,10 @@ class ReplyOrder {
   struct Entry {
     Kind kind;
     bool derived;
+    bool copy_unsafe;
   };
   std::deque<Entry> pending_;
+  bool last_copy_unsafe_ = true;   // of the Describe answered last (an Execute's COPY follows it)
 };
 
 }  // namespace proxy

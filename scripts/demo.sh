@@ -108,7 +108,8 @@ elif port_in_use "$LISTEN_PORT"; then
 fi
 mkdir -m 700 "$WORK/secrets"
 (umask 077; printf '%s\n' "$SUPPORT_RO_PASSWORD" >"$WORK/secrets/support_ro"
-           printf '%s\n' "$DBA_PASSWORD" >"$WORK/secrets/dba")
+           printf '%s\n' "$DBA_PASSWORD" >"$WORK/secrets/dba"
+           openssl rand -hex 32 >"$WORK/secrets/pgveil_hmac")
 export PGVEIL_DEMO_DBA_PASSWORD=$DBA_PASSWORD
 CONFIG=$WORK/pgveil.yaml
 sed -e "s/^listen: .*/listen: 127.0.0.1:$LISTEN_PORT/" \
@@ -153,6 +154,10 @@ if [ -n "$CHECK" ]; then
   echo "    $PSQL_LINE -c 'SELECT current_user, count(*) FROM customers'"
   echo "    -> $OUT   (alice is logged in upstream as the brokered login support_ro)"
   [ "$OUT" = "support_ro|10000" ] || die "check failed: expected support_ro|10000"
+  MASKED=$(PGPASSWORD=$SECRET psql -X -At -v ON_ERROR_STOP=1 -d "$CONNINFO connect_timeout=10" \
+             -c "SELECT email FROM customers WHERE id = 2" 2>&1) || die "check failed: $MASKED"
+  echo "    -> email of customer 2 through pgveil: $MASKED   (masked by profile pii-strict)"
+  [ "$MASKED" = "***@example.com" ] || die "check failed: expected the masked email ***@example.com"
   step "check passed"
   exit 0
 fi
@@ -163,7 +168,9 @@ Connect as alice (the secret is shown once; it works until the grant ends):
 
   $PSQL_LINE
 
-Then try:  SELECT first_name, last_name, email, iban FROM customers LIMIT 5;
+Then try:  SELECT first_name, last_name, email, ssn, iban FROM customers LIMIT 5;
+           (role support masks them: profile pii-strict in examples/pgveil.yaml)
+           SELECT upper(email) FROM customers;   -- refused: ERROR 42501
 Without a grant (e.g. user=bob) pgveil refuses the login and says how to ask for access.
 More grants (the config wants the dba login's password in PGVEIL_DEMO_DBA_PASSWORD):
   PGVEIL_DEMO_DBA_PASSWORD=\$(cat $WORK/secrets/dba) \\

@@ -195,6 +195,7 @@ TEST_CASE("operations: check-config", "[operations][itf]") {
     testsupport::write_file(path, testsupport::read_file(kSourceDir + "/examples/pgveil.yaml"));
     ::mkdir((dir.path() + "/secrets").c_str(), 0700);
     testsupport::write_file(dir.path() + "/secrets/support_ro", "support-secret\n", 0600);
+    testsupport::write_file(dir.path() + "/secrets/pgveil_hmac", "0123456789abcdef0123456789abcdef\n", 0600);
     const std::vector<std::string> env = {"PGVEIL_DEMO_DBA_PASSWORD=dba-secret"};
     const auto r = pgveil_cli({"--config", path, "check-config"}, env);
     INFO(r.out << r.err);

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include "support/example_shop.h"
 
 #include <set>
@@ -38,6 +39,10 @@ std::string example_config(const std::string& upstream_db, const std::string& pa
   rewrite("port: 5433", "port: {{PG_PORT}}");
   rewrite("dbname: shop", "dbname: " + upstream_db);
   rewrite("password_file: secrets/support_ro", "password_file: " + password_file);
+  // The HMAC key for the example's masking profile, next to the password file.
+  const std::string hmac = std::filesystem::path(password_file).parent_path().string() + "/pgveil_hmac";
+  write_file(hmac, "example-hmac-key-of-32-bytes-0123\n", 0600);
+  rewrite("file: secrets/pgveil_hmac", "file: " + hmac);
   rewrite("user: postgres", "user: dba");
   return yaml;
 }

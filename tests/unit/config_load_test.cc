@@ -326,6 +326,8 @@ TEST_CASE("examples/pgveil.yaml loads with its secrets provided", "[config]") {
   const std::string copy = dir.write("pgveil.yaml", text);
   const std::string secret = dir.write("secrets/support_ro", "support-pw\n");
   ::chmod(secret.c_str(), 0600);
+  const std::string hmac = dir.write("secrets/pgveil_hmac", "0123456789abcdef0123456789abcdef\n");
+  ::chmod(hmac.c_str(), 0600);
 
   auto result = proxy::load_config(copy, fake_env({{"PGVEIL_DEMO_DBA_PASSWORD", "dba-pw"}}));
   if (!result) FAIL(config_test::dump(result.error()));
@@ -345,7 +347,9 @@ TEST_CASE("examples/pgveil.yaml loads with its secrets provided", "[config]") {
   const proxy::Role* support = config.role("support");
   REQUIRE(support != nullptr);
   CHECK(support->statements == "all");
-  CHECK(support->masking == "none");
+  CHECK(support->masking == "pii-strict");
+  REQUIRE(config.masking_profile(*support) != nullptr);
+  CHECK(config.masking_profile(*support)->columns.size() == 6);
   CHECK(support->max_duration == 4h);
   const proxy::Role* breakglass = config.role("breakglass");
   REQUIRE(breakglass != nullptr);

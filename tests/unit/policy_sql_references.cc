@@ -26,11 +26,15 @@ TEST_CASE("sql references: names inside subqueries, CTEs, set operations and cas
 
 TEST_CASE("sql references: whole-row references, not top-level stars", "[policy][sql]") {
   CHECK_FALSE(analyze_sql("SELECT * FROM customers")->whole_row);
+  CHECK(analyze_sql("SELECT * FROM customers")->star);
+  CHECK_FALSE(analyze_sql("SELECT id FROM customers")->star);
   CHECK_FALSE(analyze_sql("SELECT c.*, 1 FROM customers c")->whole_row);
   CHECK(analyze_sql("SELECT row_to_json(c) FROM customers c")->whole_row);
   CHECK(analyze_sql("SELECT customers::text FROM customers")->whole_row);
   CHECK(analyze_sql("SELECT to_jsonb(c.*) FROM customers c")->whole_row);
   CHECK(analyze_sql("SELECT (SELECT array_agg(t) FROM (SELECT * FROM customers) t)")->whole_row);
+  // A function's alias names its output, not a table row.
+  CHECK_FALSE(analyze_sql("SELECT g, g * 2 FROM generate_series(1, 4) AS g")->whole_row);
 }
 
 TEST_CASE("sql references: several statements in one text; errors are reported", "[policy][sql]") {
@@ -40,4 +44,22 @@ TEST_CASE("sql references: several statements in one text; errors are reported",
   auto bad = analyze_sql("SELEC ssn FROM");
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error(), Catch::Contains("syntax error"));
+}
+
+TEST_CASE("sql references: COPY of a whole table vs COPY of a query", "[policy][sql]") {
+  CHECK(analyze_sql("COPY customers TO STDOUT")->copy_relation);
+  CHECK(analyze_sql("COPY public.customers (id, email) TO STDOUT WITH (FORMAT csv)")->copy_relation);
+  auto q = analyze_sql("COPY (SELECT id, city FROM customers) TO STDOUT");
+  REQUIRE(q);
+  CHECK_FALSE(q->copy_relation);
+  CHECK(q->columns == std::set<std::string>{"id", "city"});
+}
+
+TEST_CASE("sql references: cursors declared and fetched", "[policy][sql]") {
+  auto d = analyze_sql("DECLARE \"c1\" CURSOR WITHOUT HOLD FOR SELECT upper(email) FROM customers");
+  REQUIRE(d);
+  CHECK(d->declared_cursors == std::set<std::string>{"c1"});
+  CHECK(d->columns.contains("email"));
+  CHECK(analyze_sql("FETCH FORWARD 5 FROM c1")->fetched_cursors == std::set<std::string>{"c1"});
+  CHECK(analyze_sql("MOVE ALL IN c2")->fetched_cursors == std::set<std::string>{"c2"});
 }
