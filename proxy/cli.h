@@ -30,5 +30,6 @@ std::shared_ptr<const Config> load_or_exit(const std::string& path);
 void add_serve(CLI::App& app, Common& common);
 void add_grant(CLI::App& app, Common& common);
 void add_check_config(CLI::App& app, Common& common);
+void add_audit(CLI::App& app, Common& common);
 
 }  // namespace proxy::cli

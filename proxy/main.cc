@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   proxy::cli::add_serve(app, common);
   proxy::cli::add_grant(app, common);
   proxy::cli::add_check_config(app, common);
+  proxy::cli::add_audit(app, common);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

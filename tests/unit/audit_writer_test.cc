@@ -8,7 +8,12 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
+#include <csignal>
+
 #include "audit/file_sink.h"
+#include "audit/stream_sink.h"
 #include "audit/verify.h"
 #include "audit/writer.h"
 #include "audit_test_support.h"
@@ -219,4 +224,21 @@ TEST_CASE("writer: with several sinks the worst outcome wins; close drains", "[a
   CHECK(queued.done());
   CHECK(writer.submit(test_event(3)).outcome() == Outcome::kFailed);  // closed
   CHECK(audit::Writer({}).submit(test_event(4)).outcome() == Outcome::kRecorded);  // no sinks: audit off
+}
+
+TEST_CASE("stream sink: plain lines to a descriptor; a closed reader is an error", "[audit][writer]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  audit::StreamSink sink(fds[1], "stdout");
+  const std::vector<std::string> events{R"({"type":"a"})", R"({"type":"b"})"};
+  REQUIRE(sink.write(events));
+  char buf[64] = {};
+  const ssize_t n = ::read(fds[0], buf, sizeof buf);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)) == "{\"type\":\"a\"}\n{\"type\":\"b\"}\n");
+  ::close(fds[0]);
+  ::signal(SIGPIPE, SIG_IGN);
+  const auto broken = sink.write(events);
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().code == EPIPE);
+  ::close(fds[1]);
 }
