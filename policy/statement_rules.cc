@@ -300,9 +300,14 @@ std::optional<StatementRefusal> check_statement(const StatementRules& rules, std
   auto tree = parse_sql_tree(sql);
   if (!tree) return StatementRefusal{Rule::kUnparsed, std::move(tree.error().message), tree.error().position};
   Checker checker{rules, rules.mode == StatementMode::kReadOnly, std::nullopt};
-  for (const auto& stmt : tree->value("stmts", Json::array())) {
-    checker.statement(stmt.value("stmt", Json::object()));
-    if (checker.refusal) break;
+  try {
+    for (const auto& stmt : tree->value("stmts", Json::array())) {
+      checker.statement(stmt.value("stmt", Json::object()));
+      if (checker.refusal) break;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    // A tree of a shape this code does not expect: refuse rather than guess (fail closed).
+    return StatementRefusal{Rule::kUnparsed, std::string("pgveil cannot read this statement's parse tree: ") + e.what(), 0};
   }
   return checker.refusal;
 }

@@ -41,6 +41,10 @@ class StatementGate {
   // The error a refusal of `sql` gets, or nullopt if the rules allow it (cached by text).
   std::optional<pgwire::ErrorFields> check(std::string_view sql);
 
+  // For other refusers in the relay (the audit log that cannot record): a request refused through
+  // these is answered by the same swap_error() on the backend side.
+  RequestRefusals& refusals() { return refusals_; }
+
  private:
   const policy::StatementRules& rules();   // the current configuration's
   pgwire::ErrorFields describe(const policy::StatementRefusal& refusal) const;
