@@ -6,9 +6,12 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <csignal>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "support/files.h"
 #include "support/itc_clients.h"
 #include "support/itf_env.h"
 #include "support/pg_cluster.h"
@@ -237,4 +240,33 @@ with psycopg.connect(sys.argv[1], prepare_threshold=0) as conn:
         "status INERROR\n"
         "read after\n");
   CHECK(rows_upstream() == "0");
+}
+
+TEST_CASE("statement rules: a reload that makes a role read-only applies to its live sessions", "[statements][itf]") {
+  Setup s;
+  auto conn = PgConn::must_connect(s.writer);
+  conn.must(insert(9));
+  CHECK(rows_upstream() == "1");
+
+  // The same file with role support made read-only, placeholders filled as PgveilProcess did.
+  std::string yaml = testsupport::replace_all(rules_config(), "support: { databases: [prod], login: app, max_duration: 4h }",
+                                              "support: { databases: [prod], login: app, max_duration: 4h, "
+                                              "statements: read-only }");
+  REQUIRE(yaml.find("statements: read-only }\n  reader") != std::string::npos);
+  yaml = testsupport::replace_all(yaml, "{{PG_PORT}}", std::to_string(PgCluster::shared().port()));
+  yaml = testsupport::replace_all(yaml, "{{LISTEN_PORT}}", std::to_string(s.pgveil.port()));
+  yaml = testsupport::replace_all(yaml, "{{DIR}}", s.pgveil.dir());
+  testsupport::write_file(s.pgveil.config_path(), yaml, 0600);
+  s.pgveil.signal(SIGHUP);
+  const auto deadline = Clock::now() + 5s;
+  while (s.pgveil.log().find("configuration reloaded") == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  INFO(s.pgveil.log());
+  REQUIRE(s.pgveil.log().find("configuration reloaded") != std::string::npos);
+
+  auto refused = conn.query(insert(10));
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message == "pgveil: role \"support\" is read-only: INSERT is not allowed");
+  CHECK(conn.value("SELECT count(*) FROM " + std::string(kTable)) == "1");
 }
