@@ -209,8 +209,9 @@ struct Checker {
         refuse(Rule::kReadOnly, "COPY TO a server file or program is not allowed (COPY ... TO STDOUT is)" + in);
       } else if (body.contains("query")) {
         wrapped(body, "COPY");
+      } else {
+        scan(body, true);
       }
-      scan(body, true);
     } else if (node == "VariableSetStmt") {
       set(body);
     } else if (node == "TransactionStmt") {
