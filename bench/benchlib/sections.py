@@ -251,6 +251,9 @@ class Bench:
             r = v / d if v and d else None
             t.add(f"bulk {kind}: pgveil wall time <= 1.05x direct", f"{num(r, '{:.2f}')}x",
                   verdict(None if r is None else r <= 1.05))
+        if self.masking:
+            for label, value, limit in masking.targets(self.masking):
+                t.add(label, f"{num(value, '{:.2f}')}x", verdict(None if value is None else value <= limit))
         m = self.memory.get("pgveil")
         k = m.kib_per_session if m else None
         t.add("pgveil <= 64 KiB per idle session", f"{num(k, '{:.1f}')} KiB", verdict(None if k is None else k <= 64))

@@ -158,7 +158,7 @@ TEST_CASE("masking: libpq prepared without Describe, pipeline, single-row mode",
   PGresult* expected = PQexecParams(c, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1);
   REQUIRE(PQresultStatus(expected) == PGRES_TUPLES_OK);
   const auto same_as_expected = [&](PGresult* r) {
-    REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_SINGLE_TUPLE);
+    REQUIRE((PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_SINGLE_TUPLE));
     for (int row = 0; row < PQntuples(r); ++row)
       for (int col = 0; col < 3; ++col)
         CHECK(std::string(PQgetvalue(r, row, col), PQgetlength(r, row, col)) ==

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/example_shop.h"
 #include "support/files.h"
 #include "support/masking_probe.h"
 #include "support/masking_shop.h"
