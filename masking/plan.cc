@@ -111,6 +111,14 @@ ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription&
     return a;
   }
 
+  if (f.table_oid != 0 && f.column_attnum <= 0 && !profile.columns.empty()) {
+    // A whole-row reference (SELECT t FROM customers t): every column of the row in one value.
+    a.kind = ColumnAction::Kind::kRefuse;
+    a.reason = fmt::format("column \"{}\" is a whole row of table OID {}, which carries every column at once, "
+                           "including those masking profile '{}' covers",
+                           f.name, f.table_oid, profile.name);
+    return a;
+  }
   if (id != nullptr && is_statistics(*id)) {
     a.kind = ColumnAction::Kind::kRefuse;
     a.reason = fmt::format("{}: planner statistics hold samples of column values that masking profile '{}' cannot "

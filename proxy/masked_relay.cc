@@ -173,7 +173,7 @@ Verdict MaskedBackendObserver::on_description(pgwire::Bytes body, std::string& r
     // A computed column (no table OID) of a statement that reads masked columns may carry them
     // through any expression: refuse rather than guess (issue #4, item 4).
     for (const auto& field : *description) {
-      if (field.table_oid != 0) continue;
+      if (field.table_oid != 0 && field.column_attnum > 0) continue;   // attnum 0: a whole row
       return refuse(fmt::format("pgveil refuses this result under role \"{}\": column \"{}\" is computed by an "
                                 "expression in a statement that reads columns masking profile \"{}\" covers, so "
                                 "pgveil cannot prove it does not reveal them",
