@@ -80,6 +80,10 @@ bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fie
 
 Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
   tracker.on_frontend(type);
+  if (gate.refuse(type, body, complete, replacement)) {
+    if (type != pgwire::fe::kParse) state.order.on_query();   // answered like a Query: error, ReadyForQuery
+    return Verdict::kReplace;
+  }
   const auto known = [](const std::unordered_map<std::string, SqlRisk>& map, std::string_view name) {
     auto it = map.find(std::string(name));
     return it == map.end() ? SqlRisk{} : it->second;   // unknown: the server will fail it; else fail closed
@@ -248,8 +252,16 @@ Verdict MaskedBackendObserver::on_error_or_notice(char type, pgwire::Bytes body,
   }
   const bool fatal = fields->severity == "FATAL" || fields->severity == "PANIC";
   if (type == pgwire::be::kErrorResponse && fatal) fatal_seen = true;
+  // The server's answer to a statement the gate refused becomes the client's refusal (always
+  // asked, so the gate's queue of refusals stays in step even when the error is dropped below).
+  std::string swapped;
+  const bool gated = type == pgwire::be::kErrorResponse && gate.swap_error(*fields, swapped);
   // After a refusal the client has its error already; a second one would say more (an oracle).
   if (state.refusing && type == pgwire::be::kErrorResponse && !fatal) return Verdict::kReplace;
+  if (gated) {
+    replacement += swapped;
+    return Verdict::kReplace;
+  }
   auto profile = state.current_profile();
   if (!profile || !mask_error_fields(*profile, *fields, derived)) return Verdict::kForward;
   if (type == pgwire::be::kErrorResponse) {
