@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -92,7 +93,10 @@ void run_mask(const MaskArgs& a, const Common& common) {
     if (action.kind == masking::ColumnAction::Kind::kDetect) {
       std::vector<masking::Span> spans;
       profile->detectors.find(a.value, spans);
-      for (const auto& span : spans) detected.push_back(profile->detectors.specs()[span.detector].name);
+      for (const auto& span : spans) {
+        const std::string& name = profile->detectors.specs()[span.detector].name;
+        if (std::find(detected.begin(), detected.end(), name) == detected.end()) detected.push_back(name);
+      }
     }
   }
 
