@@ -43,6 +43,57 @@ std::string column_label(const pgwire::FieldDescription& f, const ColumnIdentity
   return fmt::format("column \"{}\" ({}.{}.{})", f.name, id->schema, id->table, id->column);
 }
 
+bool is_statistics(const ColumnIdentity& id) {
+  static constexpr std::string_view kStatistics[] = {"pg_stats", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic",
+                                                     "pg_statistic_ext_data"};
+  for (const auto& table : kStatistics) {
+    if (id.schema == "pg_catalog" && id.table == table) return true;
+  }
+  for (const auto& read : id.reads) {
+    if (is_statistics(read)) return true;
+  }
+  return false;
+}
+
+const ColumnRule* first_match(const Profile& profile, const pgwire::FieldDescription& f, const ColumnIdentity* id) {
+  for (const ColumnRule& rule : profile.columns)
+    if (matches(rule.match, f, id)) return &rule;
+  return nullptr;
+}
+
+// The first rule that covers a column a computed view column may be made of (types unknown: a
+// rule with a type criterion is matched on its other criteria).
+const ColumnRule* view_reads_masked(const Profile& profile, const pgwire::FieldDescription& f, const ColumnIdentity& id) {
+  for (const ColumnIdentity& read : id.reads) {
+    for (const ColumnRule& rule : profile.columns) {
+      ColumnMatch untyped = rule.match;
+      untyped.type.reset();
+      if (!untyped.name && untyped.table.empty() && untyped.column.empty()) continue;   // a pure type rule
+      pgwire::FieldDescription as_read = f;
+      as_read.name = read.column;
+      if (matches(untyped, as_read, &read)) return &rule;
+    }
+  }
+  return nullptr;
+}
+
+ColumnAction masked_by(const Profile& profile, const ColumnRule& rule, const pgwire::FieldDescription& f,
+                       const ColumnIdentity* id, ColumnAction a) {
+  const TypeClass t = a.type.cls();
+  a.kind = ColumnAction::Kind::kMask;
+  a.rule = &rule;
+  a.yields_null = always_null(rule.mask, t);
+  a.reason = fmt::format("{} masked by profile '{}' rule at line {} ({}: {})", column_label(f, id), profile.name,
+                         rule.line, rule.match.describe(), rule.mask.describe());
+  if (a.binary && !a.yields_null && !has_binary_codec(t)) {
+    a.kind = ColumnAction::Kind::kRefuse;
+    a.reason = fmt::format("{} is masked by profile '{}' (rule at line {}) but was requested in binary format, "
+                           "which pgveil cannot mask for type OID {}; request text format for this column",
+                           column_label(f, id), profile.name, rule.line, f.type_oid);
+  }
+  return a;
+}
+
 ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription& f, ColumnResolver resolve) {
   ColumnAction a;
   a.type = ValueType{f.type_oid, f.type_modifier};
@@ -60,20 +111,45 @@ ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription&
     return a;
   }
 
-  for (const ColumnRule& rule : profile.columns) {
-    if (!matches(rule.match, f, id)) continue;
-    a.kind = ColumnAction::Kind::kMask;
-    a.rule = &rule;
-    a.yields_null = always_null(rule.mask, t);
-    a.reason = fmt::format("{} masked by profile '{}' rule at line {} ({}: {})", column_label(f, id), profile.name,
-                           rule.line, rule.match.describe(), rule.mask.describe());
-    if (a.binary && !a.yields_null && !has_binary_codec(t)) {
-      a.kind = ColumnAction::Kind::kRefuse;
-      a.reason = fmt::format("{} is masked by profile '{}' (rule at line {}) but was requested in binary format, "
-                             "which pgveil cannot mask for type OID {}; request text format for this column",
-                             column_label(f, id), profile.name, rule.line, f.type_oid);
-    }
+  if (f.table_oid != 0 && f.column_attnum <= 0 && !profile.columns.empty()) {
+    // A whole-row reference (SELECT t FROM customers t): every column of the row in one value.
+    a.kind = ColumnAction::Kind::kRefuse;
+    a.reason = fmt::format("column \"{}\" is a whole row of table OID {}, which carries every column at once, "
+                           "including those masking profile '{}' covers",
+                           f.name, f.table_oid, profile.name);
     return a;
+  }
+  if (id != nullptr && is_statistics(*id)) {
+    a.kind = ColumnAction::Kind::kRefuse;
+    a.reason = fmt::format("{}: planner statistics hold samples of column values that masking profile '{}' cannot "
+                           "attribute to columns",
+                           column_label(f, id), profile.name);
+    return a;
+  }
+  if (const ColumnRule* rule = first_match(profile, f, id)) return masked_by(profile, *rule, f, id, std::move(a));
+  if (id != nullptr && id->view) {
+    // A view column is reported as the view's; judge it by what it shows.
+    if (id->plain && !id->reads.empty()) {
+      if (const ColumnRule* rule = first_match(profile, f, &id->reads.front())) {
+        return masked_by(profile, *rule, f, &id->reads.front(), std::move(a));
+      }
+    } else if (const ColumnRule* rule = view_reads_masked(profile, f, *id)) {
+      const std::string why = fmt::format("{} is computed by view {}.{}, which reads columns masking profile '{}' "
+                                          "covers (rule at line {}: {})",
+                                          column_label(f, id), id->schema, id->table, profile.name, rule->line,
+                                          rule->match.describe());
+      if (profile.on_unprovable == OnUnprovable::kRefuse) {
+        a.kind = ColumnAction::Kind::kRefuse;
+        a.reason = why + ", so pgveil cannot prove it does not reveal them";
+        return a;
+      }
+    } else if (id->calls_user_function && profile.on_unprovable == OnUnprovable::kRefuse && !profile.columns.empty()) {
+      a.kind = ColumnAction::Kind::kRefuse;
+      a.reason = fmt::format("{} is computed by view {}.{}, which calls user-defined functions that may read columns "
+                             "masking profile '{}' covers",
+                             column_label(f, id), id->schema, id->table, profile.name);
+      return a;
+    }
   }
 
   if (needs_detection(profile, t)) {

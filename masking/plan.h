@@ -24,6 +24,13 @@ namespace masking {
 // pg_attribute). The proxy looks it up and caches it; masking does no I/O.
 struct ColumnIdentity {
   std::string schema, table, column;
+  // A view's column (PostgreSQL reports the view, not what it reads): plain when it shows one
+  // table column as is (reads = that column, resolved through views); otherwise computed from
+  // `reads`, every table column the view reads, and perhaps from user-defined functions.
+  bool view = false;
+  bool plain = false;
+  bool calls_user_function = false;
+  std::vector<ColumnIdentity> reads;
 };
 
 // nullopt: unknown (lookup failed, dropped table). Called only for table_oid != 0 and attnum > 0.

@@ -1,5 +1,6 @@
 #include "policy/sql_references.h"
 
+#include <set>
 #include <vector>
 
 #include "policy/sql_tree.h"
@@ -9,9 +10,17 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Clauses whose columns choose or order rows rather than produce values.
+bool is_predicate_clause(const std::string& key) {
+  static const std::set<std::string> kClauses{"whereClause", "havingClause", "quals", "sortClause", "groupClause",
+                                              "distinctClause", "partitionClause", "orderClause", "agg_filter"};
+  return kClauses.contains(key);
+}
+
 struct Walker {
   SqlReferences& refs;
   std::vector<std::string> single_names;   // ColumnRefs of one field: maybe a whole-row reference
+  int predicate_depth = 0;                 // > 0 inside a predicate clause
 
   void column_ref(const Json& ref, bool top_level_target) {
     const Json& fields = ref.value("fields", Json::array());
@@ -24,6 +33,7 @@ struct Walker {
     const std::string name = last_name(fields);
     if (name.empty()) return;
     refs.columns.insert(name);
+    if (predicate_depth > 0) refs.predicate_columns.insert(name);
     if (fields.size() == 1) single_names.push_back(name);
   }
 
@@ -47,12 +57,32 @@ struct Walker {
         walk(value);
       } else if (key == "RangeVar") {
         refs.relations.insert(value.value("relname", ""));
-        if (value.contains("alias")) refs.relations.insert(value["alias"].value("aliasname", ""));
+        if (value.contains("alias")) {
+          refs.relations.insert(value["alias"].value("aliasname", ""));
+          refs.renamed_columns = refs.renamed_columns || value["alias"].contains("colnames");
+        }
+      } else if (key == "JoinExpr") {
+        if (value.contains("alias")) refs.renamed_columns = refs.renamed_columns || value["alias"].contains("colnames");
+        walk(value);
       } else if (key == "Alias" || key == "alias") {
         if (value.is_object() && value.contains("aliasname")) refs.relations.insert(value["aliasname"].get<std::string>());
         walk(value);
+      } else if (is_predicate_clause(key)) {
+        ++predicate_depth;
+        walk(value);
+        --predicate_depth;
+      } else if (key == "VariableShowStmt") {
+        refs.shows_setting = true;
+      } else if (key == "DoStmt") {
+        refs.procedural = true;
       } else if (key == "DeclareCursorStmt") {
         refs.declared_cursors.insert(value.value("portalname", ""));
+        walk(value);
+      } else if (key == "PrepareStmt") {
+        refs.prepared_statements.insert(value.value("name", ""));
+        walk(value);
+      } else if (key == "ExecuteStmt") {
+        refs.executed_statements.insert(value.value("name", ""));
         walk(value);
       } else if (key == "FetchStmt") {
         refs.fetched_cursors.insert(value.value("portalname", ""));

@@ -24,8 +24,20 @@ struct SqlReferences {
   bool star = false;
   // COPY table TO/FROM (the relation form): every column of the table, named nowhere.
   bool copy_relation = false;
+  // Columns that decide which rows come back or in which order (WHERE, HAVING, JOIN ... ON,
+  // ORDER BY, GROUP BY, DISTINCT ON, window PARTITION/ORDER BY): `WHERE ssn LIKE '1%'` guesses
+  // a value without selecting it (issue #4, refuse_predicates).
+  std::set<std::string> predicate_columns;
+  // FROM t AS a(x, y): the columns get new names, so names no longer say which column is read.
+  bool renamed_columns = false;
+  // SHOW name: reads a configuration setting (as current_setting() does).
+  bool shows_setting = false;
+  // DO blocks: procedural code the parser does not see into (it can RAISE any value).
+  bool procedural = false;
   // SQL cursors are portals: DECLARE names one (its rows are the query's), FETCH reads one.
   std::set<std::string> declared_cursors, fetched_cursors;
+  // PREPARE names a prepared statement (the protocol's namespace too), EXECUTE runs one.
+  std::set<std::string> prepared_statements, executed_statements;
 };
 
 // Every statement of `sql` (a simple Query may hold several). Error: the parser's message.

@@ -31,5 +31,6 @@ void add_serve(CLI::App& app, Common& common);
 void add_grant(CLI::App& app, Common& common);
 void add_check_config(CLI::App& app, Common& common);
 void add_audit(CLI::App& app, Common& common);
+void add_mask(CLI::App& app, Common& common);
 
 }  // namespace proxy::cli

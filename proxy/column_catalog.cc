@@ -4,22 +4,20 @@
 
 #include <fmt/format.h>
 
-#include "proxy/message_reader.h"
-#include "proxy/stream.h"
-#include "proxy/wire/error.h"
-#include "proxy/wire/frontend_messages.h"
-
 namespace proxy {
 
 const std::string_view kCatalogQuery =
-    "SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname "
+    "SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'";
+    "AND n.nspname NOT LIKE 'pg\\_toast%'";
 
 namespace {
+
+// Views over views over views: deeper chains are treated as computed (fail closed).
+constexpr int kMaxViewDepth = 16;
 
 template <class T>
 std::optional<T> number(const pgwire::Value& v) {
@@ -33,10 +31,19 @@ std::optional<T> number(const pgwire::Value& v) {
 
 std::string text(const pgwire::Value& v) { return v ? std::string(pgwire::as_chars(*v)) : std::string(); }
 
+// The names of a table column, without what a view column carries.
+masking::ColumnIdentity names_of(const masking::ColumnIdentity& id) {
+  masking::ColumnIdentity out;
+  out.schema = id.schema;
+  out.table = id.table;
+  out.column = id.column;
+  return out;
+}
+
 }  // namespace
 
 std::expected<void, std::string> ColumnCatalog::add_row(const pgwire::DataRow& row) {
-  if (row.size() != 5) return std::unexpected(fmt::format("catalog row has {} columns, expected 5", row.size()));
+  if (row.size() != 6) return std::unexpected(fmt::format("catalog row has {} columns, expected 6", row.size()));
   auto it = row.values.begin();
   const auto oid = number<std::uint32_t>(*it++);
   const auto attnum = number<std::int16_t>(*it++);
@@ -45,51 +52,80 @@ std::expected<void, std::string> ColumnCatalog::add_row(const pgwire::DataRow& r
   id.schema = text(*it++);
   id.table = text(*it++);
   id.column = text(*it++);
+  const std::string kind = text(*it++);
+  id.view = kind == "v" || kind == "m";
+  if (id.view) views_.try_emplace(*oid);
   columns_[key(*oid, *attnum)] = std::move(id);
   return {};
+}
+
+void ColumnCatalog::add_view_read(std::uint32_t view, std::uint32_t oid, std::int16_t attnum) {
+  views_[view].reads.push_back(key(oid, attnum));
+}
+
+void ColumnCatalog::add_view_origin(std::uint32_t view, std::int16_t attnum, std::uint32_t oid,
+                                    std::int16_t origin_attnum) {
+  if (oid != 0 && origin_attnum > 0) views_[view].origins[attnum] = key(oid, origin_attnum);
+}
+
+std::vector<std::uint32_t> ColumnCatalog::views() const {
+  std::vector<std::uint32_t> out;
+  for (const auto& [oid, info] : views_) out.push_back(oid);
+  return out;
+}
+
+// What a plain reference to `column` shows: a table column, following views; nullopt when a view
+// on the way computes it.
+std::optional<masking::ColumnIdentity> ColumnCatalog::origin_of(std::uint64_t column, int depth) const {
+  auto it = columns_.find(column);
+  if (it == columns_.end() || depth > kMaxViewDepth) return std::nullopt;
+  if (!it->second.view) return names_of(it->second);
+  auto view = views_.find(static_cast<std::uint32_t>(column >> 16));
+  if (view == views_.end()) return std::nullopt;
+  auto origin = view->second.origins.find(static_cast<std::int16_t>(column & 0xffff));
+  if (origin == view->second.origins.end()) return std::nullopt;
+  return origin_of(origin->second, depth + 1);
+}
+
+// Every table column the relation of `column` may show through it (all of a view's reads).
+void ColumnCatalog::base_reads(std::uint64_t column, int depth, std::vector<masking::ColumnIdentity>& out,
+                               bool& calls) const {
+  auto it = columns_.find(column);
+  if (it == columns_.end()) return;
+  if (!it->second.view) {
+    out.push_back(names_of(it->second));
+    return;
+  }
+  auto view = views_.find(static_cast<std::uint32_t>(column >> 16));
+  if (view == views_.end()) return;
+  if (depth > kMaxViewDepth) {
+    calls = true;   // too deep to follow: unprovable
+    return;
+  }
+  calls = calls || view->second.calls_user_function;
+  for (const auto read : view->second.reads) base_reads(read, depth + 1, out, calls);
+}
+
+void ColumnCatalog::resolve_views() {
+  for (auto& [column, id] : columns_) {
+    if (!id.view) continue;
+    if (auto origin = origin_of(column, 0)) {
+      id.plain = true;
+      id.reads = {std::move(*origin)};
+      continue;
+    }
+    bool calls = false;
+    const auto& info = views_[static_cast<std::uint32_t>(column >> 16)];
+    calls = info.calls_user_function;
+    for (const auto read : info.reads) base_reads(read, 1, id.reads, calls);
+    id.calls_user_function = calls;
+  }
 }
 
 std::optional<masking::ColumnIdentity> ColumnCatalog::find(std::uint32_t table_oid, std::int16_t attnum) const {
   auto it = columns_.find(key(table_oid, attnum));
   if (it == columns_.end()) return std::nullopt;
   return it->second;
-}
-
-asio::awaitable<std::expected<std::shared_ptr<const ColumnCatalog>, std::string>> load_column_catalog(
-    Stream& upstream, std::uint32_t max_message) {
-  using Result = std::expected<std::shared_ptr<const ColumnCatalog>, std::string>;
-  std::string query;
-  pgwire::encode_query(query, kCatalogQuery);
-  if (auto ec = co_await upstream.write_all(query)) co_return Result(std::unexpect, ec.message());
-  auto catalog = std::make_shared<ColumnCatalog>();
-  std::string failure;
-  MessageReader reader(upstream, max_message);
-  for (;;) {
-    auto frame = co_await reader.next();
-    if (!frame) co_return Result(std::unexpect, "upstream closed while reading the column catalog: " + frame.error().message);
-    switch (frame->type) {
-      case 'D': {
-        auto row = pgwire::parse_data_row(frame->body);
-        if (!row) {
-          failure = row.error().message;
-        } else if (auto added = catalog->add_row(*row); !added && failure.empty()) {
-          failure = added.error();
-        }
-        break;
-      }
-      case 'E': {
-        auto fields = pgwire::parse_error_fields(frame->body);
-        failure = fields ? fields->sqlstate + " " + fields->message : "an unreadable ErrorResponse";
-        break;
-      }
-      case 'Z':
-        if (reader.has_unread()) co_return Result(std::unexpect, "upstream sent more than the catalog query's answer");
-        if (!failure.empty()) co_return Result(std::unexpect, failure);
-        co_return std::shared_ptr<const ColumnCatalog>(std::move(catalog));
-      default:
-        break;   // RowDescription, CommandComplete, ParameterStatus, NoticeResponse
-    }
-  }
 }
 
 std::shared_ptr<const ColumnCatalog> CatalogCache::fresh(const std::string& database,

@@ -1,11 +1,12 @@
 // Names of table columns by (table OID, attnum), for masking rules keyed on schema.table.column
 // and for name rules that must see through aliases (PROTOCOL.md 20: RowDescription carries the
-// origin table OID and attnum, not names).
+// origin table OID and attnum, not names), what each view column shows, and the names of
+// user-defined functions (which may read masked columns out of the statement's sight).
 //
-// Loaded once per database with one query on a freshly logged-in upstream connection (before the
-// client's first message, so the session's own state is untouched), shared by the sessions of
-// that database and reloaded when older than kCatalogMaxAge. A column created after the load is
-// unknown to the plan, which then fails closed (masking/plan.h).
+// Loaded once per database on a freshly logged-in upstream connection (before the client's first
+// message, so the session's own state is untouched), shared by the sessions of that database and
+// reloaded when older than kCatalogMaxAge. A column created after the load is unknown to the
+// plan, which then fails closed (masking/plan.h).
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -16,8 +17,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "masking/plan.h"
 #include "proxy/wire/row_messages.h"
@@ -30,22 +34,43 @@ inline constexpr std::chrono::seconds kCatalogMaxAge{60};
 
 class ColumnCatalog {
  public:
-  // Adds one row of kCatalogQuery's result (oid, attnum, schema, table, column).
+  // Adds one row of kCatalogQuery's result (oid, attnum, schema, table, column, relkind).
   std::expected<void, std::string> add_row(const pgwire::DataRow& row);
+  // A view reads column (oid, attnum) of another relation (kViewReadsQuery).
+  void add_view_read(std::uint32_t view, std::uint32_t oid, std::int16_t attnum);
+  void add_view_function(std::uint32_t view) { views_[view].calls_user_function = true; }
+  // Output column `attnum` of view `view` is a plain reference to (oid, attnum) (0: computed).
+  void add_view_origin(std::uint32_t view, std::int16_t attnum, std::uint32_t oid, std::int16_t origin_attnum);
+  void add_user_function(std::string name) { user_functions_.insert(std::move(name)); }
+  // Resolves every view column to what it shows. Call once after loading.
+  void resolve_views();
+
   std::optional<masking::ColumnIdentity> find(std::uint32_t table_oid, std::int16_t attnum) const;
+  bool is_user_function(const std::string& name) const { return user_functions_.contains(name); }
   std::size_t size() const { return columns_.size(); }
+  std::vector<std::uint32_t> views() const;
 
  private:
   static std::uint64_t key(std::uint32_t oid, std::int16_t attnum) {
     return (std::uint64_t{oid} << 16) | static_cast<std::uint16_t>(attnum);
   }
+  struct ViewInfo {
+    std::vector<std::uint64_t> reads;                  // columns of other relations
+    std::map<std::int16_t, std::uint64_t> origins;     // output attnum -> plain origin
+    bool calls_user_function = false;
+  };
+  void base_reads(std::uint64_t column, int depth, std::vector<masking::ColumnIdentity>& out, bool& calls) const;
+  std::optional<masking::ColumnIdentity> origin_of(std::uint64_t column, int depth) const;
+
   std::unordered_map<std::uint64_t, masking::ColumnIdentity> columns_;
+  std::unordered_map<std::uint32_t, ViewInfo> views_;
+  std::set<std::string, std::less<>> user_functions_;
 };
 
-// Every user column of tables, views, materialized views and foreign tables.
+// Every user and system column of tables, views, materialized views and foreign tables.
 extern const std::string_view kCatalogQuery;
 
-// Runs kCatalogQuery on `upstream`, which must be idle at ReadyForQuery; leaves it idle again.
+// Runs the catalog queries on `upstream`, which must be idle at ReadyForQuery; leaves it idle.
 asio::awaitable<std::expected<std::shared_ptr<const ColumnCatalog>, std::string>> load_column_catalog(
     Stream& upstream, std::uint32_t max_message);
 

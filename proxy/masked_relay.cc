@@ -5,8 +5,8 @@
 #include <re2/re2.h>
 
 #include "masking/row_masking.h"
-#include "policy/sql_references.h"
 #include "masking/value_detection.h"
+#include "policy/sql_references.h"
 #include "proxy/wire/backend_messages.h"
 #include "proxy/wire/copy_messages.h"
 #include "proxy/wire/error.h"
@@ -18,6 +18,9 @@ namespace proxy {
 namespace {
 
 constexpr std::string_view kHiddenDetail = "(detail hidden by pgveil: it may quote masked values)";
+constexpr std::string_view kHiddenContext = "(context hidden by pgveil: it may quote masked values)";
+constexpr std::string_view kHiddenRaise =
+    "(message hidden by pgveil: raised by a statement that reads masked columns, it may carry their values)";
 
 // Replaces every "..." span of `text` with "[redacted]"; PostgreSQL quotes input values so.
 bool hide_quoted(std::string& text) {
@@ -46,46 +49,24 @@ bool detect_in(const masking::Profile& profile, std::string& text) {
   return true;
 }
 
-// Functions that read rows by themselves (from a query string, a table name or a large object),
-// out of reach of the column references the parser sees.
-constexpr std::string_view kDataReadingFunctions[] = {
-    "query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema", "table_to_xml",
-    "table_to_xml_and_xmlschema", "cursor_to_xml", "schema_to_xml", "schema_to_xml_and_xmlschema",
-    "database_to_xml", "database_to_xml_and_xmlschema", "dblink", "dblink_exec", "dblink_get_result",
-    "lo_get", "loread", "lo_export", "pg_read_file", "pg_read_binary_file", "pg_stat_file", "xpath_table"};
-
-bool rule_matches_name(const masking::ColumnRule& rule, const std::string& name) {
-  if (rule.match.name && re2::RE2::PartialMatch(name, *rule.match.name)) return true;
-  return !rule.match.column.empty() && rule.match.column == name;
-}
-
 }  // namespace
 
-SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs_in) {
-  const auto* refs = &refs_in;
-  SqlRisk risk{false, false};
-  if (profile.columns.empty()) return risk;
-  risk.derived = refs->whole_row;
-  for (const auto& function : kDataReadingFunctions) {
-    risk.derived = risk.derived || refs->functions.contains(std::string(function));
-  }
-  for (const auto& name : refs->columns) {
-    for (const auto& rule : profile.columns) risk.derived = risk.derived || rule_matches_name(rule, name);
-  }
-  risk.copy_unsafe = risk.derived || refs->star || refs->copy_relation;
-  return risk;
-}
-
-bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields) {
+bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields, bool derived) {
   bool changed = false;
-  if (fields.sqlstate.starts_with("22") || fields.sqlstate.starts_with("23")) {
+  derived = derived && !profile.columns.empty();
+  if (derived && (fields.sqlstate == "00000" || fields.sqlstate == "P0001" || fields.sqlstate.starts_with("01"))) {
+    // RAISE NOTICE/EXCEPTION (00000, P0001) and warnings print whatever the code computed.
+    fields.message = std::string(kHiddenRaise);
+    changed = true;
+  }
+  if (derived || fields.sqlstate.starts_with("22") || fields.sqlstate.starts_with("23")) {
     changed |= hide_quoted(fields.message);
     if (!fields.detail.empty()) {
       fields.detail = std::string(kHiddenDetail);
       changed = true;
     }
     for (auto& [code, value] : fields.other) {
-      if (code == pgwire::field::kWhere) changed |= hide_quoted(value);
+      if (code == pgwire::field::kWhere) changed |= derived ? (value = std::string(kHiddenContext), true) : hide_quoted(value);
     }
   }
   changed |= detect_in(profile, fields.message);
@@ -109,23 +90,23 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
   };
   const auto assess = [&](std::string_view sql) {
     auto profile = state.current_profile();
-    if (!profile) return SqlRisk{false, false};
+    if (!profile) return SqlRisk::safe();
     auto refs = policy::analyze_sql(sql);
-    if (!refs) return SqlRisk{};   // the server will most likely reject it; if not, fail closed
-    SqlRisk risk = assess_sql(*profile, *refs);
-    for (const auto& cursor : refs->fetched_cursors) {   // FETCH returns the cursor query's rows
-      const SqlRisk of = known(state.portal_risk, cursor);
-      risk.derived = risk.derived || of.derived;
-      risk.copy_unsafe = risk.copy_unsafe || of.copy_unsafe;
-    }
+    if (!refs) return SqlRisk::unparsable();   // the server will most likely reject it; if not, fail closed
+    SqlRisk risk = assess_sql(*profile, *refs, state.catalog.get());
+    // set_config() can copy a masked value into a setting that a later statement reads back.
+    if (state.settings_tainted && reads_settings(*refs)) risk.derived = risk.copy_unsafe = true;
+    if (writes_settings(*refs)) state.settings_tainted = true;
+    for (const auto& cursor : refs->fetched_cursors) risk.merge(known(state.portal_risk, cursor));   // FETCH: the cursor query's rows
+    for (const auto& name : refs->executed_statements) risk.merge(known(state.statement_risk, name));   // EXECUTE: PREPARE's query
     for (const auto& cursor : refs->declared_cursors) state.portal_risk[cursor] = risk;
+    for (const auto& name : refs->prepared_statements) state.statement_risk[name] = risk;
     return risk;
   };
   switch (type) {
     case pgwire::fe::kQuery: {
       auto query = pgwire::parse_query(body);
-      const SqlRisk risk = query ? assess(query->sql) : SqlRisk{};
-      state.order.on_query(risk.derived, risk.copy_unsafe);
+      state.order.on_query(query ? assess(query->sql) : SqlRisk{});
       break;
     }
     case pgwire::fe::kFunctionCall:
@@ -141,9 +122,9 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
       break;
     case pgwire::fe::kDescribe: {
       auto describe = pgwire::parse_describe(body);
-      const SqlRisk risk =
-          describe ? known(describe->target == 'S' ? state.statement_risk : state.portal_risk, describe->name) : SqlRisk{};
-      state.order.on_describe(false, risk.derived, risk.copy_unsafe);
+      state.order.on_describe(
+          false, describe ? known(describe->target == 'S' ? state.statement_risk : state.portal_risk, describe->name)
+                          : SqlRisk{});
       break;
     }
     case pgwire::fe::kSync:
@@ -154,8 +135,7 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
       if (!execute) break;   // the server answers a malformed Execute with an error of its own
       pgwire::encode_describe(replacement, 'P', execute->portal);
       pgwire::encode_execute(replacement, execute->portal, execute->max_rows);
-      const SqlRisk risk = known(state.portal_risk, execute->portal);
-      state.order.on_describe(true, risk.derived, risk.copy_unsafe);
+      state.order.on_describe(true, known(state.portal_risk, execute->portal));
       return Verdict::kReplace;
     }
     case pgwire::fe::kTerminate:
@@ -181,18 +161,23 @@ Verdict MaskedBackendObserver::on_description(pgwire::Bytes body, std::string& r
     return refuse("pgveil cannot read the result's RowDescription, so it cannot mask it: " + description.error().message,
                   "Report this to the pgveil operators.", replacement);
   }
+  auto profile = state.current_profile();
+  if (profile && !answer.refusal.empty()) {
+    return refuse(fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role, answer.refusal),
+                  "Filter and order by columns without masking rules (e.g. the primary key), or ask for a role "
+                  "without masking.",
+                  replacement);
+  }
   const auto* catalog = state.catalog.get();
   auto resolve = [catalog](masking::Oid oid, std::int16_t attnum) -> std::optional<masking::ColumnIdentity> {
     return catalog ? catalog->find(oid, attnum) : std::nullopt;
   };
-  auto profile = state.current_profile();
   state.plan = masking::build_plan(profile, *description, resolve);
-  state.refusing = false;
   if (answer.derived && profile && profile->on_unprovable == masking::OnUnprovable::kRefuse) {
     // A computed column (no table OID) of a statement that reads masked columns may carry them
     // through any expression: refuse rather than guess (issue #4, item 4).
     for (const auto& field : *description) {
-      if (field.table_oid != 0) continue;
+      if (field.table_oid != 0 && field.column_attnum > 0) continue;   // attnum 0: a whole row
       return refuse(fmt::format("pgveil refuses this result under role \"{}\": column \"{}\" is computed by an "
                                 "expression in a statement that reads columns masking profile \"{}\" covers, so "
                                 "pgveil cannot prove it does not reveal them",
@@ -212,7 +197,6 @@ Verdict MaskedBackendObserver::on_description(pgwire::Bytes body, std::string& r
 }
 
 Verdict MaskedBackendObserver::on_row(pgwire::Bytes body, std::string& replacement) {
-  if (state.refusing) return Verdict::kReplace;
   ++state.counters.rows;
   if (state.plan.passthrough()) return Verdict::kForward;
   auto masked = masking::mask_data_row(state.plan, body, replacement);
@@ -233,6 +217,10 @@ Verdict MaskedBackendObserver::on_copy_out(pgwire::Bytes body, std::string& repl
     return refuse("pgveil refuses binary COPY TO STDOUT under a masking profile",
                   "Use COPY ... TO STDOUT in text or CSV format, or SELECT.", replacement);
   }
+  if (const auto& refusal = state.order.current().refusal; !refusal.empty()) {
+    return refuse(fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role, refusal),
+                  "Filter and order by columns without masking rules, or ask for a role without masking.", replacement);
+  }
   if (!profile->columns.empty() && state.order.copy_unsafe()) {
     return refuse(fmt::format("pgveil refuses this COPY TO STDOUT under role \"{}\": it may send columns masking "
                               "profile \"{}\" covers, and COPY does not say which column each value belongs to",
@@ -246,6 +234,63 @@ Verdict MaskedBackendObserver::on_copy_out(pgwire::Bytes body, std::string& repl
   return Verdict::kForward;
 }
 
+Verdict MaskedBackendObserver::on_error_or_notice(char type, pgwire::Bytes body, std::string& replacement) {
+  const SqlRisk& now = state.order.current();
+  const bool derived = now.derived && !now.unparsed;
+  if (type == pgwire::be::kErrorResponse) {
+    state.order.on_error();
+    state.copy_out = false;
+  }
+  auto fields = pgwire::parse_error_fields(body);
+  if (!fields) {
+    // Unreadable text cannot be masked: drop a notice, replace an error (fail closed).
+    if (type == pgwire::be::kErrorResponse) {
+      pgwire::encode_error_response(replacement,
+                                    pgwire::make_error("ERROR", "XX000", "the server sent an error pgveil cannot read"));
+    }
+    return Verdict::kReplace;
+  }
+  const bool fatal = fields->severity == "FATAL" || fields->severity == "PANIC";
+  if (type == pgwire::be::kErrorResponse && fatal) fatal_seen = true;
+  // The server's answer to a statement the gate refused becomes the client's refusal (always
+  // asked, so the gate's queue of refusals stays in step even when the error is dropped below).
+  std::string swapped;
+  const bool gated = type == pgwire::be::kErrorResponse && gate.swap_error(*fields, swapped);
+  // After a refusal the client has its error already; a second one would say more (an oracle).
+  if (state.refusing && type == pgwire::be::kErrorResponse && !fatal) return Verdict::kReplace;
+  if (gated) {
+    replacement += swapped;
+    return Verdict::kReplace;
+  }
+  auto profile = state.current_profile();
+  if (!profile || !mask_error_fields(*profile, *fields, derived)) return Verdict::kForward;
+  if (type == pgwire::be::kErrorResponse) {
+    pgwire::encode_error_response(replacement, *fields);
+  } else {
+    pgwire::encode_notice_response(replacement, *fields);
+  }
+  return Verdict::kReplace;
+}
+
+// After a refusal: everything up to ReadyForQuery is dropped, but still tracked, except what is
+// not a reply (ParameterStatus, notices, notifications, FATAL).
+Verdict MaskedBackendObserver::while_refusing(char type, pgwire::Bytes body, std::string& replacement) {
+  switch (type) {
+    case pgwire::be::kRowDescription:
+    case pgwire::be::kNoData:
+      state.order.on_description();
+      return Verdict::kReplace;
+    case pgwire::be::kErrorResponse:
+    case pgwire::be::kNoticeResponse:
+      return on_error_or_notice(type, body, replacement);
+    case pgwire::be::kParameterStatus:
+    case pgwire::be::kNotificationResponse:
+      return Verdict::kForward;   // handled by the caller
+    default:
+      return Verdict::kReplace;
+  }
+}
+
 Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
   if (type == pgwire::be::kReadyForQuery && complete && body.size() == 1) {
     tracker.on_backend(type, static_cast<char>(body[0]));
@@ -257,29 +302,27 @@ Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool co
     // session rather than forward bytes that were not masked.
     return Verdict::kStop;
   }
+  if (state.refusing && type != pgwire::be::kReadyForQuery) {
+    const Verdict verdict = while_refusing(type, body, replacement);
+    if (type != pgwire::be::kParameterStatus && type != pgwire::be::kNotificationResponse) return verdict;
+  }
   switch (type) {
     case pgwire::be::kRowDescription:
       return on_description(body, replacement);
     case pgwire::be::kNoData:
       state.plan = masking::Plan{};
-      state.refusing = false;
       return state.order.on_description().ours ? Verdict::kReplace : Verdict::kForward;
     case pgwire::be::kDataRow:
       return on_row(body, replacement);
     case pgwire::be::kCommandComplete:
     case pgwire::be::kPortalSuspended:
     case pgwire::be::kEmptyQueryResponse:
-      if (state.refusing) {
-        state.refusing = false;
-        return Verdict::kReplace;   // the result already ended with our error
-      }
       state.copy_out = false;
       return Verdict::kForward;
     case pgwire::be::kCopyOutResponse:
     case pgwire::be::kCopyBothResponse:
       return on_copy_out(body, replacement);
     case pgwire::be::kCopyData: {
-      if (state.refusing) return Verdict::kReplace;
       if (!state.copy_out || !state.copy_profile) return Verdict::kForward;   // COPY FROM's echo never carries rows
       std::string masked;
       if (masking::mask_free_text(*state.copy_profile, pgwire::as_chars(body), masked) == 0) return Verdict::kForward;
@@ -289,44 +332,14 @@ Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool co
       w.end(mark);
       return Verdict::kReplace;
     }
-    case pgwire::be::kCopyDone:
-      return state.refusing ? Verdict::kReplace : Verdict::kForward;
     case pgwire::be::kFunctionCallResponse:
       return refuse(fmt::format("pgveil refuses function calls through the fast-path interface under role \"{}\" "
                                 "(large objects and other fast-path results are not masked)",
                                 state.role),
                     "Use SELECT lo_get(...) or another query, whose result pgveil can mask.", replacement);
     case pgwire::be::kErrorResponse:
-    case pgwire::be::kNoticeResponse: {
-      if (type == pgwire::be::kErrorResponse) {
-        state.order.on_error();
-        state.copy_out = false;
-        if (state.refusing) {
-          state.refusing = false;   // the server's error ends the result we were dropping
-        }
-      }
-      auto fields = pgwire::parse_error_fields(body);
-      if (!fields) {
-        // Unreadable text cannot be masked: drop a notice, replace an error (fail closed).
-        if (type == pgwire::be::kErrorResponse) {
-          pgwire::encode_error_response(replacement, pgwire::make_error("ERROR", "XX000",
-                                                                        "the server sent an error pgveil cannot read"));
-        }
-        return Verdict::kReplace;
-      }
-      if (type == pgwire::be::kErrorResponse && (fields->severity == "FATAL" || fields->severity == "PANIC")) {
-        fatal_seen = true;
-      }
-      if (type == pgwire::be::kErrorResponse && gate.swap_error(*fields, replacement)) return Verdict::kReplace;
-      auto profile = state.current_profile();
-      if (!profile || !mask_error_fields(*profile, *fields)) return Verdict::kForward;
-      if (type == pgwire::be::kErrorResponse) {
-        pgwire::encode_error_response(replacement, *fields);
-      } else {
-        pgwire::encode_notice_response(replacement, *fields);
-      }
-      return Verdict::kReplace;
-    }
+    case pgwire::be::kNoticeResponse:
+      return on_error_or_notice(type, body, replacement);
     case pgwire::be::kNotificationResponse: {
       auto profile = state.current_profile();
       auto notification = pgwire::parse_notification_response(body);
@@ -334,6 +347,13 @@ Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool co
       std::string payload;
       if (masking::mask_free_text(*profile, notification->payload, payload) == 0) return Verdict::kForward;
       pgwire::encode_notification_response(replacement, notification->pid, notification->channel, payload);
+      return Verdict::kReplace;
+    }
+    case pgwire::be::kParameterStatus: {
+      // set_config('application_name', <a masked column>) reports the value back.
+      auto status = pgwire::parse_parameter_status(body);
+      if (!state.settings_tainted || !status || status->name != "application_name") return Verdict::kForward;
+      pgwire::encode_parameter_status(replacement, status->name, masking::kDefaultRedaction);
       return Verdict::kReplace;
     }
     case pgwire::be::kReadyForQuery:

@@ -24,21 +24,11 @@
 #include "proxy/relay.h"
 #include "proxy/reply_order.h"
 #include "proxy/statement_gate.h"
+#include "proxy/statement_risk.h"
 #include "proxy/wire/bytes.h"
 #include "proxy/wire/error.h"
 
 namespace proxy {
-
-// What a statement may reveal of the columns a profile masks. derived: it names a column a rule
-// matches (by name or table column), refers to a whole row, calls a function that reads data by
-// itself (query_to_xml, dblink, lo_get ...), or cannot be parsed; its computed result columns are
-// refused under on_unprovable: refuse. copy_unsafe: derived, or a star or a whole table, which a
-// COPY TO would send without saying which column is which. Conservative by design.
-struct SqlRisk {
-  bool derived = true;
-  bool copy_unsafe = true;
-};
-SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs);
 
 struct MaskingCounters {
   std::uint64_t rows = 0, masked_values = 0, refused_results = 0;
@@ -54,8 +44,12 @@ struct MaskingState {
   // Whether a prepared statement / portal may derive values from masked columns (its SQL).
   // SQL cursors (DECLARE) are portals too, so they share portal_risk with Bind's portals.
   std::unordered_map<std::string, SqlRisk> statement_risk, portal_risk;
+  // set_config() ran: settings (SHOW, current_setting, application_name) may hold masked values.
+  bool settings_tainted = false;
   masking::Plan plan;                  // of the result being streamed
-  bool refusing = false;               // drop rows until the result ends (the error was sent)
+  // A result was refused (the error was sent): drop the server's replies until ReadyForQuery, as
+  // the server skips to Sync after an error of its own (PROTOCOL.md 22).
+  bool refusing = false;
   bool copy_out = false;               // CopyData rows under the detectors
   std::shared_ptr<const masking::Profile> copy_profile;
   MaskingCounters counters;
@@ -86,13 +80,17 @@ struct MaskedBackendObserver {
   Verdict on_row(pgwire::Bytes body, std::string& replacement);
   Verdict on_copy_out(pgwire::Bytes body, std::string& replacement);
   Verdict refuse(std::string message, std::string hint, std::string& replacement);
+  Verdict on_error_or_notice(char type, pgwire::Bytes body, std::string& replacement);
+  Verdict while_refusing(char type, pgwire::Bytes body, std::string& replacement);
 };
 
 
 
 // ErrorResponse/NoticeResponse fields through the profile's detectors; for data exceptions and
-// integrity violations (classes 22, 23), whose messages quote values, the quoted values and the
-// DETAIL are hidden whole. Returns false if nothing changed. Pure.
-bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields);
+// integrity violations (classes 22, 23), whose messages quote values, and for any error or notice
+// of a statement that reads masked columns (derived: a cast to regclass quotes the value in a 42P01,
+// RAISE prints anything), the quoted values, DETAIL and CONTEXT are hidden whole, and so is
+// a derived statement's RAISE message. Returns false if nothing changed. Pure.
+bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fields, bool derived = false);
 
 }  // namespace proxy

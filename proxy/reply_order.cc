@@ -4,26 +4,23 @@ namespace proxy {
 
 ReplyOrder::Answer ReplyOrder::on_description() {
   if (pending_.empty()) return {};
-  const Entry front = pending_.front();
-  if (front.kind != Kind::kSync) last_copy_unsafe_ = front.copy_unsafe;
-  switch (front.kind) {
-    case Kind::kQuery:
-      return {false, front.derived};   // a simple Query's own result
-    case Kind::kDescribe:
-      pending_.pop_front();
-      return {false, front.derived};
-    case Kind::kInjected:
-      pending_.pop_front();
-      return {true, front.derived};
-    case Kind::kSync:
-      return {};
-  }
-  return {};
+  Entry front = pending_.front();
+  if (front.kind == Kind::kSync) return {};
+  last_ = front.risk;
+  answered_ = true;
+  const bool ours = front.kind == Kind::kInjected;
+  if (front.kind != Kind::kQuery) pending_.pop_front();   // a simple Query's entry lasts to ReadyForQuery
+  return {ours, front.risk.derived, std::move(front.risk.refusal)};
+}
+
+const SqlRisk& ReplyOrder::current() const {
+  if (!pending_.empty() && pending_.front().kind == Kind::kQuery) return pending_.front().risk;
+  return last_;
 }
 
 bool ReplyOrder::copy_unsafe() const {
-  if (!pending_.empty() && pending_.front().kind == Kind::kQuery) return pending_.front().copy_unsafe;
-  return last_copy_unsafe_;
+  if (!pending_.empty() && pending_.front().kind == Kind::kQuery) return pending_.front().risk.copy_unsafe;
+  return !answered_ || last_.copy_unsafe;
 }
 
 void ReplyOrder::on_error() {
@@ -35,6 +32,8 @@ void ReplyOrder::on_error() {
 }
 
 void ReplyOrder::on_ready() {
+  last_ = SqlRisk::safe();
+  answered_ = false;
   while (!pending_.empty()) {
     const Kind front = pending_.front().kind;
     pending_.pop_front();

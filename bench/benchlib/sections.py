@@ -1,7 +1,7 @@
 """The benchmark sections in order, and their tables. Targets are interleaved inside every row
 (direct, pgveil, pgbouncer back to back) so drift in machine load hits all three alike."""
 
-from . import workloads
+from . import masking, workloads
 from .procs import BenchError, tail
 from .report import DASH, Table, key_value_table, num, ratio
 
@@ -17,6 +17,7 @@ class Bench:
         self.connect = {}  # target -> PgbenchResult
         self.bulk = {}  # kind -> {target: BulkResult}
         self.memory = {}  # proxy -> MemoryResult
+        self.masking = None  # target -> masking.MaskingRun
         self.events = []  # proxy crashes/restarts, sanity failures: listed in the report
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -123,6 +124,12 @@ class Bench:
             t.service.stop()
             self.pg.wait_backends_at_most(0)
 
+    def run_masking(self, masked_pgveil):
+        direct = self.by_name["direct"]
+        self._ensure_up(masked_pgveil, "masking")
+        self.masking = masking.run(self, {"direct": direct, "pgveil": masked_pgveil, "in-database": direct},
+                                   self.args.reps)
+
     # --- report ---------------------------------------------------------------------------------
     def render(self, machine, conditions, command):
         parts = ["# pgveil benchmark results", "",
@@ -133,8 +140,11 @@ class Bench:
                  key_value_table("Conditions", [("note", c) for c in conditions]).render()]
         if self.events:
             parts.append("### Events during the run\n\n" + "".join(f"- {e}\n" for e in self.events))
-        for table in (self._pgbench_table(), self._bulk_table(), self._connect_table(), self._cpu_table(),
-                      self._memory_table(), self._targets_table()):
+        tables = [self._pgbench_table(), self._bulk_table(), self._connect_table(), self._cpu_table(),
+                  self._memory_table(), self._targets_table()]
+        if self.masking is not None:
+            tables.insert(-1, masking.table(self.masking, self.args.rows, self.args.reps))
+        for table in tables:
             parts.append(table.render())
         return "\n".join(parts)
 
@@ -241,6 +251,9 @@ class Bench:
             r = v / d if v and d else None
             t.add(f"bulk {kind}: pgveil wall time <= 1.05x direct", f"{num(r, '{:.2f}')}x",
                   verdict(None if r is None else r <= 1.05))
+        if self.masking:
+            for label, value, limit in masking.targets(self.masking):
+                t.add(label, f"{num(value, '{:.2f}')}x", verdict(None if value is None else value <= limit))
         m = self.memory.get("pgveil")
         k = m.kib_per_session if m else None
         t.add("pgveil <= 64 KiB per idle session", f"{num(k, '{:.1f}')} KiB", verdict(None if k is None else k <= 64))

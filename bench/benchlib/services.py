@@ -135,9 +135,10 @@ class Pgveil:
         self.secret = None
 
     def _env(self):
-        return {"BENCH_PW": self.pg.password}
+        return {"BENCH_PW": self.pg.password, "BENCH_HMAC": "bench-hmac-key-0123456789abcdef"}
 
     def prepare(self):
+        from . import masking  # masking -> workloads -> services: imported here, not at the top
         os.makedirs(self.dir)
         self.runner.chown(self.dir)
         self.port = free_port()
@@ -155,13 +156,21 @@ databases:
       app: {{ user: {DB_USER}, password_env: BENCH_PW }}
 roles:
   bench: {{ databases: [{DB}], login: app, max_duration: 4h }}
-""")
+  bench_masked: {{ databases: [{DB}], login: app, masking: bench-pii, max_duration: 4h }}
+{masking.profile_yaml()}""")
         self.runner.chown(self.config)
         out = self.runner.run([self.binary, "--config", self.config, "grant", "create", "--user", "bencher",
                                "--db", DB, "--role", "bench", "--for", "4h", "--reason", "bench", "--json"],
                               as_owner=True, env=self._env(), cwd=self.dir, timeout=60).stdout
         try:
             self.secret = json.loads(out)["secret"]
+        except (ValueError, KeyError) as e:
+            raise BenchError(f"pgveil grant create printed no secret ({e}): {out[:300]!r}")
+        out = self.runner.run([self.binary, "--config", self.config, "grant", "create", "--user", "bencher_masked",
+                               "--db", DB, "--role", "bench_masked", "--for", "4h", "--reason", "bench", "--json"],
+                              as_owner=True, env=self._env(), cwd=self.dir, timeout=60).stdout
+        try:
+            self.masked_secret = json.loads(out)["secret"]
         except (ValueError, KeyError) as e:
             raise BenchError(f"pgveil grant create printed no secret ({e}): {out[:300]!r}")
 
@@ -178,6 +187,10 @@ roles:
 
     def target(self):
         return Target("pgveil", self.port, "bencher", self.secret, self)
+
+    def masked_target(self):
+        """The same pgveil under the masking profile bench-pii (bench/benchlib/masking.py)."""
+        return Target("pgveil", self.port, "bencher_masked", self.masked_secret, self)
 
     def version(self):
         return self.runner.run([self.binary, "--version"], check=False).stdout.strip()

@@ -217,3 +217,30 @@ def idle_sessions(target, count, settle=1.0):
         except (OSError, BenchError) as e:
             result.error = str(e)
     return result
+
+
+def psql_timed(runner, target, sql, timeout=900):
+    """Wall seconds, proxy CPU seconds (None for direct) and output bytes of `psql -At -c SQL`."""
+    cpu0 = _cpu(target)
+    argv = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", target.conninfo(), "-c", sql]
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, env=runner.env(target.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runner.reaper.track(proc, "psql", grace=2.0)
+    total = 0
+    try:
+        while True:
+            chunk = proc.stdout.read(1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+        err = proc.stderr.read().decode(errors="replace")
+        proc.wait(timeout=timeout)
+    finally:
+        runner.reaper.stop(proc, grace=2.0)
+    wall = time.monotonic() - start
+    if proc.returncode != 0:
+        raise BenchError(f"psql exit {proc.returncode}: {err.strip()[:200]}")
+    if not _proxy_alive(target):
+        raise BenchError(f"{target.name} exited during the run")
+    cpu1 = _cpu(target)
+    return wall, (cpu1 - cpu0) if cpu0 is not None else None, total

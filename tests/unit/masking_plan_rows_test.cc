@@ -16,6 +16,15 @@ using pgwire::FieldDescription;
 namespace {
 
 constexpr Oid kCustomers = 16500;
+constexpr Oid kView = 16600;   // a view over customers: (1) ssn as is, (2) computed from email, (3) calls a function
+
+ColumnIdentity named(std::string schema, std::string table, std::string column) {
+  ColumnIdentity id;
+  id.schema = std::move(schema);
+  id.table = std::move(table);
+  id.column = std::move(column);
+  return id;
+}
 
 const char* const kRules = R"(
 keys: { hmac: { env: K } }
@@ -39,8 +48,17 @@ profiles:
 std::optional<ColumnIdentity> resolve(Oid table, std::int16_t attnum) {
   static const std::map<std::int16_t, std::string> columns{{1, "id"},   {2, "email"}, {3, "ssn"},
                                                             {4, "full_name"}, {5, "born"}, {6, "balance"}};
+  if (table == kView && attnum >= 1 && attnum <= 3) {
+    ColumnIdentity id = named("public", "contacts", attnum == 1 ? "tax_id" : attnum == 2 ? "shout" : "owner");
+    id.view = true;
+    id.plain = attnum == 1;
+    if (attnum == 1) id.reads = {named("public", "customers", "ssn")};
+    if (attnum == 2) id.reads = {named("public", "customers", "email"), named("public", "customers", "ssn")};
+    id.calls_user_function = attnum == 3;
+    return id;
+  }
   if (table != kCustomers || !columns.contains(attnum)) return std::nullopt;
-  return ColumnIdentity{"public", "customers", columns.at(attnum)};
+  return named("public", "customers", columns.at(attnum));
 }
 
 FieldDescription column(std::string_view name, std::int16_t attnum, Oid type, std::int16_t format = 0,
@@ -125,6 +143,31 @@ TEST_CASE("plan: column rules by table column, by name through aliases, detector
   CHECK(*masked[5] == "1990-01-01");
   CHECK(*masked[6] == "card [redacted]");
   CHECK_FALSE(masked[7].has_value());  // NULL stays NULL
+}
+
+TEST_CASE("plan: view columns are judged by what they show", "[masking][plan]") {
+  const auto profile = load_profile(kRules, "strict");
+  const std::vector<FieldDescription> cols{column("tax_id", 1, 25, 0, kView), column("shout", 2, 25, 0, kView),
+                                           column("owner", 3, 25, 0, kView)};
+  const Plan plan = build_plan(profile, cols, resolve);
+  using K = ColumnAction::Kind;
+  CHECK(plan.columns()[0].kind == K::kMask);   // plain: the base column's rule
+  CHECK(plan.columns()[0].reason.find("public.customers.ssn") != std::string::npos);
+  CHECK(plan.columns()[1].kind == K::kRefuse);  // computed from a masked column
+  CHECK(plan.columns()[1].reason.find("view public.contacts") != std::string::npos);
+  CHECK(plan.columns()[2].kind == K::kRefuse);  // calls a user-defined function
+  const Row masked = mask_row(build_plan(profile, std::vector<FieldDescription>{cols[0]}, resolve), {"123-45-6789"});
+  CHECK(*masked[0] == "*******6789");
+}
+
+TEST_CASE("plan: planner statistics are refused", "[masking][plan]") {
+  const auto profile = load_profile(kRules, "strict");
+  auto stats = [](Oid, std::int16_t) -> std::optional<ColumnIdentity> {
+    return named("pg_catalog", "pg_stats", "most_common_vals");
+  };
+  const Plan plan = build_plan(profile, std::vector<FieldDescription>{column("most_common_vals", 9, 2277)}, stats);
+  REQUIRE(plan.refusal() != nullptr);
+  CHECK(plan.refusal()->reason.find("statistics") != std::string::npos);
 }
 
 TEST_CASE("plan: fast path when nothing needs masking", "[masking][plan]") {

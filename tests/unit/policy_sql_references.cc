@@ -63,3 +63,29 @@ TEST_CASE("sql references: cursors declared and fetched", "[policy][sql]") {
   CHECK(analyze_sql("FETCH FORWARD 5 FROM c1")->fetched_cursors == std::set<std::string>{"c1"});
   CHECK(analyze_sql("MOVE ALL IN c2")->fetched_cursors == std::set<std::string>{"c2"});
 }
+
+TEST_CASE("sql references: predicate columns decide which rows come back or their order", "[policy][sql]") {
+  auto r = analyze_sql(
+      "SELECT c.id, email FROM customers c JOIN orders o ON o.customer_id = c.id AND c.city = 'x' "
+      "WHERE ssn LIKE '1%' GROUP BY c.id, email HAVING max(last_name) > 'a' ORDER BY first_name");
+  REQUIRE(r);
+  CHECK(r->predicate_columns == std::set<std::string>{"customer_id", "id", "city", "ssn", "email", "last_name",
+                                                       "first_name"});
+  CHECK(analyze_sql("SELECT email FROM customers")->predicate_columns.empty());
+  CHECK(analyze_sql("SELECT row_number() OVER (PARTITION BY phone) FROM customers")->predicate_columns.contains("phone"));
+  CHECK(analyze_sql("SELECT count(*) FILTER (WHERE ssn > '5') FROM customers")->predicate_columns.contains("ssn"));
+}
+
+TEST_CASE("sql references: renamed columns, DO blocks, SHOW, PREPARE/EXECUTE", "[policy][sql]") {
+  CHECK(analyze_sql("SELECT upper(f) FROM customers AS c(i, f)")->renamed_columns);
+  CHECK(analyze_sql("SELECT j.a FROM (customers JOIN orders USING (id)) AS j(a)")->renamed_columns);
+  CHECK_FALSE(analyze_sql("SELECT x FROM (VALUES (1)) v(x)")->renamed_columns);
+  CHECK_FALSE(analyze_sql("SELECT g FROM generate_series(1, 3) AS g(n)")->renamed_columns);
+  CHECK(analyze_sql("DO $$ BEGIN RAISE NOTICE 'x'; END $$")->procedural);
+  CHECK(analyze_sql("SHOW search_path")->shows_setting);
+  auto p = analyze_sql("PREPARE p1(int) AS SELECT upper(ssn) FROM customers WHERE id = $1");
+  REQUIRE(p);
+  CHECK(p->prepared_statements == std::set<std::string>{"p1"});
+  CHECK(p->columns.contains("ssn"));
+  CHECK(analyze_sql("EXECUTE p1(3)")->executed_statements == std::set<std::string>{"p1"});
+}

@@ -58,9 +58,11 @@ TEST_CASE("reply order: after an error the skipped Describes are dropped up to S
 
 TEST_CASE("reply order: each answer carries its statement's derived flag", "[proxy][masking]") {
   ReplyOrder order;
-  order.on_query(true);
-  order.on_describe(false, false);
-  order.on_describe(true, true);
+  proxy::SqlRisk derived = proxy::SqlRisk::safe();
+  derived.derived = true;
+  order.on_query(derived);
+  order.on_describe(false, proxy::SqlRisk::safe());
+  order.on_describe(true, derived);
   order.on_sync();
   CHECK(order.on_description().derived);   // the query's results
   order.on_ready();
@@ -70,4 +72,21 @@ TEST_CASE("reply order: each answer carries its statement's derived flag", "[pro
   const auto ours = order.on_description();
   CHECK(ours.ours);
   CHECK(ours.derived);
+}
+
+TEST_CASE("reply order: the statement answering now, for errors and COPY", "[proxy][masking]") {
+  ReplyOrder order;
+  CHECK_FALSE(order.current().derived);   // nothing yet: Parse/Bind errors quote client input only
+  CHECK(order.copy_unsafe());             // a COPY nobody described: assume the worst
+  proxy::SqlRisk refused = proxy::SqlRisk::safe();
+  refused.refusal = "it filters by ssn";
+  refused.derived = true;
+  order.on_describe(true, refused);
+  order.on_sync();
+  const auto answer = order.on_description();
+  CHECK(answer.refusal == "it filters by ssn");
+  CHECK(order.current().derived);         // the Execute's rows and errors follow its Describe
+  CHECK_FALSE(order.copy_unsafe());
+  order.on_ready();
+  CHECK_FALSE(order.current().derived);
 }

@@ -1,0 +1,233 @@
+// Escape attempts against column rules (issue #4, item 4), written as an adversary with a
+// support grant would: every statement below either comes back masked or is refused with
+// ERROR 42501 — never with a raw value. "Raw" is checked by searching every byte the client
+// received (values in text and binary format, error and notice fields, COPY data, notifications,
+// application_name) for the personal data of the sample customers, read directly from
+// PostgreSQL. Each statement runs in the simple protocol and, when it is one statement, in the
+// extended protocol with text and with binary results. Keep adding to the table.
+#include <catch2/catch.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "support/masking_probe.h"
+#include "support/masking_shop.h"
+
+using testsupport::masking_shop::Probe;
+using testsupport::masking_shop::Protocol;
+using testsupport::masking_shop::Seen;
+using testsupport::masking_shop::World;
+
+namespace {
+
+enum class Expect {
+  kRefused,  // ERROR 42501 from pgveil
+  kMasked,   // rows, no error
+  kEither,   // rows, or 42501 (nothing else)
+  kNoLeak,   // anything (a server error is fine) as long as nothing raw comes back
+};
+
+struct Case {
+  std::string_view sql;
+  Expect expect;
+  std::string_view role = "support";
+  std::string_view setup = {};   // run first on the same connection (also searched for leaks)
+};
+
+const Case kCorpus[] = {
+    // Plain references, aliases, stars: masked by the table column behind them.
+    {"SELECT id, ssn, email, first_name, phone, date_of_birth, address FROM customers WHERE id <= 25", Expect::kMasked},
+    {"SELECT ssn AS x, email AS y, first_name AS id FROM customers WHERE id <= 25", Expect::kMasked},
+    {"SELECT * FROM customers WHERE id <= 25", Expect::kMasked},
+    {"SELECT c.* FROM customers c WHERE id <= 25", Expect::kMasked},
+    // (Not TABLE customers: its free-text notes quote old postal addresses, which no detector finds.)
+    {"TABLE customer_contacts", Expect::kMasked},
+    {"SELECT DISTINCT ON (ssn) ssn FROM customers", Expect::kMasked},
+    {"SELECT s FROM (SELECT ssn AS s FROM customers) q", Expect::kMasked},
+    {"WITH x AS (SELECT ssn AS s, first_name AS f FROM customers) SELECT s, f FROM x", Expect::kMasked},
+    {"SELECT l.s FROM orders o, LATERAL (SELECT ssn AS s FROM customers c WHERE c.id = o.customer_id) l LIMIT 50",
+     Expect::kMasked},
+    // Casts and expressions.
+    {"SELECT ssn::text FROM customers", Expect::kEither},   // a no-op cast: PostgreSQL keeps the column
+    {"SELECT ssn::bytea FROM customers", Expect::kRefused},
+    {"SELECT CAST(ssn AS varchar(20)) FROM customers", Expect::kRefused},
+    {"SELECT ssn || '' FROM customers", Expect::kRefused},
+    {"SELECT 'x' || first_name FROM customers", Expect::kRefused},
+    {"SELECT (ssn)::char(11) AS id FROM customers", Expect::kRefused},
+    {"SELECT upper(ssn), lower(email) FROM customers", Expect::kRefused},
+    {"SELECT substr(ssn, 1, 6), left(email, 8), right(last_name, 6) FROM customers", Expect::kRefused},
+    {"SELECT reverse(first_name), md5(ssn), encode(ssn::bytea, 'base64') FROM customers", Expect::kRefused},
+    {"SELECT translate(ssn, '-', '.'), regexp_replace(email, '@', ' at ') FROM customers", Expect::kRefused},
+    {"SELECT format('%s', ssn), concat_ws(',', first_name, last_name), concat(email) FROM customers", Expect::kRefused},
+    {"SELECT to_json(ssn), to_jsonb(email), json_build_object('s', ssn) FROM customers", Expect::kRefused},
+    {"SELECT jsonb_agg(ssn), array_agg(email), string_agg(first_name, ',') FROM customers", Expect::kRefused},
+    {"SELECT (array_agg(ssn))[1] FROM customers", Expect::kRefused},
+    {"SELECT xmlelement(name x, ssn), xmlagg(xmlelement(name e, email)) FROM customers GROUP BY ssn", Expect::kRefused},
+    {"SELECT to_tsvector('simple', first_name || ' ' || last_name) FROM customers", Expect::kRefused},
+    {"SELECT pg_typeof(ssn), length(ssn), octet_length(email) FROM customers", Expect::kRefused},
+    {"SELECT CASE WHEN ssn LIKE '1%' THEN 'yes' ELSE 'no' END FROM customers", Expect::kRefused},
+    {"SELECT count(*) FILTER (WHERE ssn LIKE '1%') FROM customers", Expect::kRefused},
+    {"SELECT substr(c.ssn, g, 1) FROM customers c, generate_series(1, 11) g WHERE c.id = 1", Expect::kRefused},
+    {"SELECT g FROM customers c, generate_series(0, 9) g WHERE c.id = 1 AND substr(c.ssn, 1, 1) = g::text",
+     Expect::kRefused},
+    {"SELECT upper(f) FROM customers AS c(i, f, l)", Expect::kRefused},
+    {"SELECT j.f || '' FROM (customers JOIN orders ON orders.customer_id = customers.id) AS j(i, f)",
+     Expect::kRefused},
+    // Whole rows.
+    {"SELECT t FROM customers t", Expect::kRefused},
+    {"SELECT ROW(t.*) FROM customers t", Expect::kRefused},
+    {"SELECT t::text FROM customers t", Expect::kRefused},
+    {"SELECT customers FROM customers", Expect::kRefused},
+    {"SELECT row_to_json(c), to_jsonb(c) - 'id' FROM customers c", Expect::kRefused},
+    {"SELECT json_agg(c) FROM customers c", Expect::kRefused},
+    {"SELECT (c).ssn FROM customers c", Expect::kEither},   // PostgreSQL reports the column behind it
+    {"SELECT (SELECT c FROM customers c WHERE id = 1)", Expect::kRefused},
+    // Subqueries, CTEs, set operations.
+    {"SELECT (SELECT ssn FROM customers WHERE id = 1)", Expect::kRefused},
+    {"WITH x AS (SELECT ssn || '' AS s FROM customers) SELECT s FROM x", Expect::kRefused},
+    {"SELECT ssn FROM customers UNION SELECT 'x'", Expect::kRefused},
+    {"SELECT email FROM customers INTERSECT SELECT email FROM customers", Expect::kRefused},
+    {"SELECT ssn FROM customers UNION ALL SELECT ssn FROM customers", Expect::kRefused},
+    {"SELECT v.x, c.ssn FROM (VALUES (1), (2)) v(x) JOIN customers c ON c.id = v.x", Expect::kEither},
+    // Views and functions a superuser created over the masked columns.
+    {"SELECT tax_id, given, contact FROM customer_contacts WHERE id <= 25", Expect::kMasked},
+    {"SELECT * FROM customer_contacts", Expect::kMasked},
+    {"SELECT t FROM contacts_again", Expect::kMasked},
+    {"SELECT city FROM contact_digest", Expect::kMasked},
+    {"SELECT shout FROM contact_digest", Expect::kRefused},
+    {"SELECT * FROM contact_digest", Expect::kRefused},
+    {"SELECT owner FROM order_owners", Expect::kRefused},
+    {"SELECT ssn_of(1)", Expect::kRefused},
+    {"SELECT ssn_of(id) AS id FROM customers", Expect::kRefused},
+    {"SELECT * FROM customers_named('%')", Expect::kRefused},
+    {"SELECT (customers_named('%')).ssn", Expect::kRefused},
+    {"SELECT * FROM ROWS FROM (customers_named('%'))", Expect::kRefused},
+    // Aggregates and windows.
+    {"SELECT first_name, count(*) FROM customers GROUP BY first_name", Expect::kRefused},
+    {"SELECT id, row_number() OVER (ORDER BY ssn) FROM customers", Expect::kRefused},
+    {"SELECT first_value(ssn) OVER (), lag(email) OVER (ORDER BY id) FROM customers", Expect::kRefused},
+    {"SELECT max(ssn), min(email) FROM customers", Expect::kRefused},
+    // Predicates: allowed under pii-strict (the rows are masked), refused under refuse_predicates.
+    {"SELECT id FROM customers WHERE ssn LIKE '1%'", Expect::kMasked},
+    {"SELECT id, ssn FROM customers ORDER BY ssn LIMIT 5", Expect::kMasked},
+    {"SELECT id FROM customers WHERE ssn LIKE '1%'", Expect::kRefused, "strict"},
+    {"SELECT id FROM customers ORDER BY email LIMIT 5", Expect::kRefused, "strict"},
+    {"SELECT c.id FROM customers c JOIN orders o ON o.customer_id = c.id AND c.first_name > 'M'", Expect::kRefused,
+     "strict"},
+    {"SELECT id FROM customers GROUP BY id, last_name HAVING last_name < 'B'", Expect::kRefused, "strict"},
+    {"SELECT id FROM customers WHERE id < 5", Expect::kMasked, "strict"},
+    {"COPY (SELECT id FROM customers WHERE ssn LIKE '1%') TO STDOUT", Expect::kRefused, "strict"},
+    // Cursors and prepared statements carry their query's risk.
+    {"FETCH 5 FROM c", Expect::kRefused, "support", "BEGIN; DECLARE c CURSOR FOR SELECT upper(ssn) FROM customers"},
+    {"FETCH 5 FROM c", Expect::kMasked, "support", "BEGIN; DECLARE c CURSOR FOR SELECT ssn, email FROM customers"},
+    {"FETCH 5 FROM b", Expect::kMasked, "support", "BEGIN; DECLARE b BINARY CURSOR FOR SELECT ssn, email FROM customers"},
+    {"EXECUTE p", Expect::kRefused, "support", "PREPARE p AS SELECT upper(ssn) FROM customers"},
+    {"EXECUTE p(1)", Expect::kMasked, "support", "PREPARE p(int) AS SELECT ssn FROM customers WHERE id <= $1"},
+    // COPY: text/CSV of harmless columns works, anything that may carry masked columns is refused.
+    {"COPY (SELECT id, city FROM customers) TO STDOUT", Expect::kMasked},
+    {"COPY (SELECT upper(ssn) FROM customers) TO STDOUT", Expect::kRefused},
+    {"COPY (SELECT ssn FROM customers) TO STDOUT (FORMAT csv)", Expect::kRefused},
+    {"COPY customers TO STDOUT", Expect::kRefused},
+    {"COPY (SELECT * FROM customer_contacts) TO STDOUT", Expect::kRefused},
+    {"COPY (SELECT id FROM customers) TO STDOUT (FORMAT binary)", Expect::kRefused},
+    // Functions that read data by themselves.
+    {"SELECT query_to_xml('SELECT ssn FROM customers', true, false, '')", Expect::kRefused},
+    {"SELECT table_to_xml('customers', true, false, '')", Expect::kRefused},
+    {"SELECT cursor_to_xml('c', 10, true, false, '')", Expect::kNoLeak, "support",
+     "BEGIN; DECLARE c CURSOR FOR SELECT ssn FROM customers"},
+    {"SELECT lo_get(1)", Expect::kNoLeak},
+    {"SELECT dblink('dbname=masking_shop', 'SELECT ssn FROM customers')", Expect::kNoLeak},
+    // EXPLAIN shows plans, and with VERBOSE/ANALYZE the expressions; refused when masked columns are read.
+    {"EXPLAIN (VERBOSE, ANALYZE) SELECT ssn FROM customers WHERE id = 1", Expect::kRefused},
+    {"EXPLAIN (VERBOSE) SELECT * FROM contact_digest", Expect::kNoLeak},
+    // Errors that quote values.
+    {"SELECT ssn::int FROM customers", Expect::kNoLeak},
+    {"SELECT first_name::date FROM customers", Expect::kNoLeak},
+    {"SELECT first_name::regclass FROM customers", Expect::kNoLeak},
+    {"SELECT email::json FROM customers", Expect::kNoLeak},
+    {"SELECT nextval(last_name) FROM customers", Expect::kNoLeak},
+    {"SELECT 1 / (CASE WHEN ssn LIKE '0%' THEN 0 ELSE 1 END) FROM customers", Expect::kNoLeak},
+    {"DO $$ BEGIN RAISE NOTICE '%', (SELECT first_name || ' ' || ssn FROM customers WHERE id = 1); END $$",
+     Expect::kNoLeak},
+    {"DO $$ BEGIN RAISE EXCEPTION 'x %', (SELECT email FROM customers WHERE id = 2); END $$", Expect::kNoLeak},
+    // Session state as a side channel.
+    {"SHOW pgveil.x", Expect::kNoLeak, "support",
+     "SELECT set_config('pgveil.x', first_name, false) FROM customers WHERE id = 1"},
+    {"SELECT current_setting('pgveil.x')", Expect::kNoLeak, "support",
+     "SELECT set_config('pgveil.x', (SELECT last_name FROM customers WHERE id = 3), false)"},
+    {"SELECT 1", Expect::kNoLeak, "support",
+     "SELECT set_config('application_name', (SELECT last_name FROM customers WHERE id = 4), false)"},
+    // Planner statistics and catalogs.
+    {"SELECT most_common_vals FROM pg_stats WHERE tablename = 'customers'", Expect::kRefused},
+    {"SELECT most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE tablename = 'customers'",
+     Expect::kRefused},
+    {"SELECT attname, most_common_vals FROM pg_catalog.pg_stats", Expect::kRefused},
+    {"SELECT relname, relkind FROM pg_class WHERE relname = 'customers'", Expect::kMasked},
+    {"SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'", Expect::kMasked},
+    // Several statements in one Query: the refusal ends it as an error would.
+    {"SELECT 1; SELECT upper(ssn) FROM customers; SELECT 2", Expect::kRefused},
+    // on_unprovable: detect relies on the value detectors instead of refusing.
+    {"SELECT upper(ssn), lower(email) FROM customers WHERE id <= 25", Expect::kMasked, "detecting"},
+};
+
+std::string describe(const Case& c, Protocol p) {
+  return std::string(c.sql) + "  [role " + std::string(c.role) + ", " + to_string(p) + "]";
+}
+
+}  // namespace
+
+TEST_CASE("masking: the escape corpus comes back masked or refused, never raw", "[masking][escape]") {
+  auto& world = World::shared();
+  REQUIRE(world.raw_values().size() > 100);
+  int checked = 0;
+  for (const Case& c : kCorpus) {
+    const bool single = c.sql.find(';') == std::string_view::npos;
+    for (const Protocol p : {Protocol::kSimple, Protocol::kExtendedText, Protocol::kExtendedBinary}) {
+      if (!single && p != Protocol::kSimple) continue;
+      Probe probe(world.proxied(c.role));
+      INFO(describe(c, p));
+      REQUIRE(probe.ok());
+      if (!c.setup.empty()) {
+        const Seen before = probe.run(std::string(c.setup), Protocol::kSimple);
+        INFO("setup: " << before.summary());
+        CHECK(world.leaked_in(before.bytes) == "");
+      }
+      const Seen seen = probe.run(std::string(c.sql), p);
+      INFO(seen.summary());
+      CHECK(world.leaked_in(seen.bytes) == "");
+      switch (c.expect) {
+        case Expect::kRefused:
+          CHECK(seen.refused());
+          break;
+        case Expect::kMasked:
+          CHECK_FALSE(seen.failed());
+          CHECK(seen.tuples + static_cast<int>(seen.bytes.size()) > 0);
+          break;
+        case Expect::kEither:
+          for (const auto& state : seen.sqlstates) CHECK(state == "42501");
+          break;
+        case Expect::kNoLeak:
+          break;
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked > 250);
+}
+
+TEST_CASE("masking: refusals name the column and the rule and give a hint", "[masking][escape]") {
+  auto& world = World::shared();
+  Probe probe(world.proxied("strict"));
+  REQUIRE(probe.ok());
+  PGresult* r = PQexec(probe.get(), "SELECT id FROM customers WHERE ssn LIKE '1%'");
+  REQUIRE(PQresultStatus(r) == PGRES_FATAL_ERROR);
+  CHECK(std::string(PQresultErrorField(r, PG_DIAG_SQLSTATE)) == "42501");
+  const std::string message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  CHECK_THAT(message, Catch::Contains("\"ssn\"") && Catch::Contains("pii-predicates") && Catch::Contains("line"));
+  CHECK(PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) != nullptr);
+  PQclear(r);
+  // The session goes on.
+  r = PQexec(probe.get(), "SELECT count(*) FROM orders");
+  CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+  PQclear(r);
+}

@@ -1,0 +1,65 @@
+// ColumnCatalog: what each view column shows, from the origins and reads the loader collects.
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/column_catalog.h"
+
+namespace {
+
+constexpr std::uint32_t kCustomers = 100, kView = 200, kViewOfView = 300;
+
+void add(proxy::ColumnCatalog& catalog, std::uint32_t oid, int attnum, const std::string& table,
+         const std::string& column, const std::string& kind) {
+  const std::vector<std::string> texts{std::to_string(oid), std::to_string(attnum), "public", table, column, kind};
+  std::vector<pgwire::Value> values;
+  for (const auto& t : texts) values.emplace_back(pgwire::as_bytes(t));
+  std::string message;
+  pgwire::encode_data_row(message, values);
+  auto row = pgwire::parse_data_row(pgwire::as_bytes(std::string_view(message).substr(5)));
+  REQUIRE(row);
+  REQUIRE(catalog.add_row(*row));
+}
+
+}  // namespace
+
+TEST_CASE("column catalog: view columns resolve to the table columns they show", "[proxy][masking]") {
+  proxy::ColumnCatalog catalog;
+  add(catalog, kCustomers, 1, "customers", "id", "r");
+  add(catalog, kCustomers, 2, "customers", "ssn", "r");
+  add(catalog, kView, 1, "contacts", "tax_id", "v");   // customers.ssn as is
+  add(catalog, kView, 2, "contacts", "shout", "v");    // upper(ssn)
+  add(catalog, kViewOfView, 1, "again", "t", "v");     // contacts.tax_id as is
+  catalog.add_view_origin(kView, 1, kCustomers, 2);
+  catalog.add_view_origin(kView, 2, 0, 0);
+  catalog.add_view_read(kView, kCustomers, 1);
+  catalog.add_view_read(kView, kCustomers, 2);
+  catalog.add_view_origin(kViewOfView, 1, kView, 1);
+  catalog.add_view_read(kViewOfView, kView, 1);
+  catalog.add_user_function("ssn_of");
+  catalog.resolve_views();
+
+  const auto table = catalog.find(kCustomers, 2);
+  REQUIRE(table);
+  CHECK_FALSE(table->view);
+  const auto plain = catalog.find(kView, 1);
+  REQUIRE(plain);
+  CHECK(plain->view);
+  CHECK(plain->plain);
+  REQUIRE(plain->reads.size() == 1);
+  CHECK(plain->reads[0].column == "ssn");
+  const auto computed = catalog.find(kView, 2);
+  REQUIRE(computed);
+  CHECK_FALSE(computed->plain);
+  CHECK(computed->reads.size() == 2);   // every column the view reads
+  const auto through = catalog.find(kViewOfView, 1);
+  REQUIRE(through);
+  CHECK(through->plain);
+  CHECK(through->reads.at(0).table == "customers");
+  CHECK(through->reads.at(0).column == "ssn");
+  CHECK(catalog.is_user_function("ssn_of"));
+  CHECK_FALSE(catalog.is_user_function("upper"));
+  CHECK_FALSE(catalog.find(kCustomers, 9).has_value());
+}
