@@ -35,6 +35,8 @@ struct Walker {
     refs.columns.insert(name);
     if (predicate_depth > 0) refs.predicate_columns.insert(name);
     if (fields.size() == 1) single_names.push_back(name);
+    // Attribute notation: a.b may be b(a), a function call (PostgreSQL runs c.lo_get for lo_get(c)).
+    if (fields.size() >= 2) refs.functions.insert(name);
   }
 
   void walk(const Json& node, bool target_value = false) {
@@ -54,6 +56,12 @@ struct Walker {
         }
       } else if (key == "FuncCall") {
         refs.functions.insert(last_name(value.value("funcname", Json::array())));
+        walk(value);
+      } else if (key == "A_Indirection") {
+        // (x).f is attribute notation too: `(16384::oid).lo_get` calls lo_get(16384).
+        for (const auto& part : value.value("indirection", Json::array())) {
+          if (part.contains("String")) refs.functions.insert(part["String"].value("sval", ""));
+        }
         walk(value);
       } else if (key == "RangeVar") {
         refs.relations.insert(value.value("relname", ""));

@@ -9,8 +9,16 @@ TEST_CASE("sql references: columns, relations, aliases, functions", "[policy][sq
   REQUIRE(r);
   CHECK(r->columns == std::set<std::string>{"email", "ssn"});
   CHECK(r->relations == std::set<std::string>{"customers", "c"});
-  CHECK(r->functions == std::set<std::string>{"lower", "count"});
+  // c.email may also be email(c) (attribute notation), so its name counts as a call too.
+  CHECK(r->functions == std::set<std::string>{"lower", "count", "email"});
   CHECK_FALSE(r->whole_row);
+}
+
+TEST_CASE("sql references: attribute notation counts as a function call", "[policy][sql]") {
+  CHECK(analyze_sql("SELECT (16384::oid).lo_get")->functions.contains("lo_get"));
+  CHECK(analyze_sql("SELECT ('/etc/hostname'::text).pg_read_file")->functions.contains("pg_read_file"));
+  CHECK(analyze_sql("SELECT c.query_to_xml FROM (SELECT 'select 1'::text) c")->functions.contains("query_to_xml"));
+  CHECK_FALSE(analyze_sql("SELECT id FROM customers")->functions.contains("id"));
 }
 
 TEST_CASE("sql references: names inside subqueries, CTEs, set operations and casts", "[policy][sql]") {
