@@ -32,5 +32,7 @@ void add_grant(CLI::App& app, Common& common);
 void add_check_config(CLI::App& app, Common& common);
 void add_audit(CLI::App& app, Common& common);
 void add_mask(CLI::App& app, Common& common);
+void add_audit_tail(CLI::App& audit_cmd);  // under `audit`, from add_audit
+void add_report(CLI::App& app, Common& common);
 
 }  // namespace proxy::cli

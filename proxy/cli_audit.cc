@@ -103,6 +103,7 @@ void add_audit(CLI::App& app, Common& /*common*/) {
   v->add_flag("--partial", args->partial, "Accept a chain that does not start at seq 1 (older files were purged)");
   v->add_flag("--json", args->json, "Print JSON for scripts");
   v->callback([args] { verify(*args); });
+  add_audit_tail(*audit_cmd);
 }
 
 }  // namespace proxy::cli
