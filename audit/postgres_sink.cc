@@ -143,7 +143,11 @@ std::expected<void, SinkError> PostgresSink::ensure_connected() {
   }
   const auto timeout_s = std::to_string(std::max<long>(options_.timeout.count(), 1));
   const auto timeout_ms = std::to_string(std::max<long>(options_.timeout.count(), 1) * 1000);
-  const auto server_options = "-c statement_timeout=" + timeout_ms;
+  // synchronous_commit=on: an acknowledged batch must survive a server crash even where the
+  // server's default is off. client_min_messages: the "already exists" notices of CREATE ... IF
+  // NOT EXISTS are noise on pgveil's stderr.
+  const auto server_options =
+      "-c statement_timeout=" + timeout_ms + " -c synchronous_commit=on -c client_min_messages=warning";
   // Defaults first: the dsn (expanded from "dbname") overrides them.
   const char* keywords[] = {"connect_timeout", "tcp_user_timeout", "options", "application_name", "dbname", nullptr};
   const char* values[] = {timeout_s.c_str(), timeout_ms.c_str(), server_options.c_str(), "pgveil-audit",

@@ -8,9 +8,37 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 namespace audit {
+
+std::expected<void, std::string> set_udp_target(SyslogSinkOptions& options, std::string_view target) {
+  std::string_view host = target, port;
+  if (target.starts_with('[')) {
+    const auto close = target.find(']');
+    if (close == std::string_view::npos) return std::unexpected(fmt::format("\"{}\": missing ']'", target));
+    host = target.substr(1, close - 1);
+    const auto rest = target.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return std::unexpected(fmt::format("\"{}\": expected :port after ']'", target));
+    if (!rest.empty()) port = rest.substr(1);
+  } else if (const auto colon = target.rfind(':'); colon != std::string_view::npos) {
+    if (target.find(':') != colon) return std::unexpected(fmt::format("\"{}\": write IPv6 addresses as [addr]:port", target));
+    host = target.substr(0, colon);
+    port = target.substr(colon + 1);
+  }
+  if (host.empty()) return std::unexpected(fmt::format("\"{}\": no host", target));
+  unsigned value = 514;
+  if (!port.empty()) {
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) {
+      return std::unexpected(fmt::format("\"{}\": port must be 1..65535", target));
+    }
+  }
+  options.host = std::string(host);
+  options.port = static_cast<std::uint16_t>(value);
+  return {};
+}
 
 std::expected<std::unique_ptr<SyslogSink>, SinkError> SyslogSink::open(SyslogSinkOptions options) {
   if (options.host.empty()) {

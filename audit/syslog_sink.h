@@ -25,6 +25,10 @@ struct SyslogSinkOptions {
   std::size_t max_batch = 64;
 };
 
+// For the config (`syslog: { host: "collector:514" }`): "host:port" or "[v6addr]:port" into
+// options.host / options.port; the port defaults to 514 when omitted.
+std::expected<void, std::string> set_udp_target(SyslogSinkOptions& options, std::string_view host_port);
+
 class SyslogSink final : public Sink {
  public:
   // Fills the header's hostname (gethostname) and procid (getpid); does not open the socket yet.

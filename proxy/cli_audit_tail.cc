@@ -44,7 +44,8 @@ struct TailArgs {
 std::optional<audit::TimePoint> parse_since(const std::string& text) {
   if (auto t = audit::parse_time(text)) return t;
   if (auto t = audit::parse_time(text + "T00:00:00Z")) return t;
-  if (auto d = parse_duration(text)) return audit::Clock::now() - *d;
+  // Bounded so that the subtraction cannot overflow the clock's nanoseconds.
+  if (auto d = parse_duration(text); d && *d <= std::chrono::days(36500)) return audit::Clock::now() - *d;
   return std::nullopt;
 }
 

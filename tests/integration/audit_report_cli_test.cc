@@ -94,27 +94,22 @@ TEST_CASE("pgveil report: the HTML renders in headless Chromium", "[audit][repor
   }
   testsupport::TempDir dir("pgveil-report");
   const auto log = write_month(dir.path());
-  const std::string html = dir.path() + "/report.html", blank = dir.path() + "/blank.html";
+  const std::string html = dir.path() + "/report.html";
   REQUIRE(pgveil({"report", "--from", "2026-12-01", "--to", "2026-12-31", "--out", html, "--with-rotated", log})
               .exit_code == 0);
-  testsupport::write_file(blank, "<!DOCTYPE html><html><body></body></html>");
 
   const auto shot = screenshot(dir.path(), html, dir.path() + "/report.png");
   INFO(shot.out << shot.err);
   REQUIRE(shot.exit_code == 0);
-  REQUIRE(screenshot(dir.path(), blank, dir.path() + "/blank.png").exit_code == 0);
   const auto png = testsupport::read_file(dir.path() + "/report.png");
-  const auto blank_png = testsupport::read_file(dir.path() + "/blank.png");
   const auto stats = testsupport::png_stats(png);
-  const auto blank_stats = testsupport::png_stats(blank_png);
-  INFO("report: " << png.size() << " bytes, " << stats.distinct_colours << " colours, background "
-                  << stats.background_share << "; blank: " << blank_png.size() << " bytes, "
-                  << blank_stats.distinct_colours << " colours");
+  INFO("report.png: " << png.size() << " bytes, " << stats.distinct_colours << " colours, background share "
+                      << stats.background_share);
   CHECK(stats.width == 1200);
   CHECK(stats.height == 1600);
-  CHECK(blank_stats.distinct_colours <= 2);
-  // Text, tables and the charts' bars: many colours (anti-aliasing), much that is not background.
+  // A blank page is one colour. Text, tables and the charts' bars give many (anti-aliasing) and
+  // a good part of the page that is not background.
+  CHECK(png.size() > 20'000);
   CHECK(stats.distinct_colours >= 50);
   CHECK(stats.background_share < 0.97);
-  CHECK(png.size() > 4 * blank_png.size());
 }

@@ -4,6 +4,7 @@
 
 #include "audit/event.h"
 #include "audit/syslog_format.h"
+#include "audit/syslog_sink.h"
 
 namespace {
 
@@ -44,4 +45,20 @@ TEST_CASE("syslog: values that would break the format are escaped or replaced", 
   CHECK_THAT(*msg, !Catch::Contains("grant="));  // null: left out
   CHECK_FALSE(audit::format_rfc5424(header, "not json"));
   CHECK_FALSE(audit::format_rfc5424(header, R"({"type":"statement"})"));
+}
+
+TEST_CASE("syslog: UDP targets from the config", "[audit][syslog]") {
+  audit::SyslogSinkOptions o;
+  REQUIRE(audit::set_udp_target(o, "collector.internal:1514"));
+  CHECK(o.host == "collector.internal");
+  CHECK(o.port == 1514);
+  REQUIRE(audit::set_udp_target(o, "10.0.0.1"));
+  CHECK(o.port == 514);
+  REQUIRE(audit::set_udp_target(o, "[::1]:5514"));
+  CHECK(o.host == "::1");
+  CHECK(o.port == 5514);
+  CHECK_FALSE(audit::set_udp_target(o, "::1:514"));
+  CHECK_FALSE(audit::set_udp_target(o, "host:0"));
+  CHECK_FALSE(audit::set_udp_target(o, "host:http"));
+  CHECK_FALSE(audit::set_udp_target(o, ":514"));
 }
