@@ -3,27 +3,21 @@
 #include <algorithm>
 #include <cctype>
 
+#include "audit/event_fields.h"
+
 namespace audit {
 namespace {
 
 using Json = nlohmann::json;
 
-std::string str(const Json& e, const char* key) {
-  const auto it = e.find(key);
-  if (it == e.end() || it->is_null()) return {};
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
+std::string str(const Json& e, const char* key) { return field_text(e, key); }
 
 std::uint64_t unum(const Json& e, const char* key) {
   const auto it = e.find(key);
   return it != e.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
 }
 
-std::optional<std::int64_t> grant_of(const Json& e) {
-  const auto it = e.find("grant");
-  if (it == e.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
-}
+std::optional<std::int64_t> grant_of(const Json& e) { return field_grant(e); }
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "audit/event_fields.h"
+
 namespace audit {
 namespace {
 
@@ -14,12 +16,7 @@ constexpr std::array<std::string_view, 12> kTypes{
     "session_start",  "session_end",   "auth_failure",  "refusal",       "statement",      "statement_done",
     "grant_requested", "grant_approved", "grant_denied", "grant_revoked", "grant_expired", "config_reload"};
 
-std::string str(const Json& e, const char* key) {
-  const auto it = e.find(key);
-  if (it == e.end() || it->is_null()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump();
-}
+std::string str(const Json& e, const char* key) { return field_text(e, key); }
 
 std::int64_t num(const Json& e, const char* key) {
   const auto it = e.find(key);
@@ -121,10 +118,7 @@ bool tail_matches(const Json& event, const TailFilter& filter) {
   if (!event.is_object()) return false;
   const auto type = str(event, "type");
   if (filter.person && str(event, "person") != *filter.person) return false;
-  if (filter.grant) {
-    const auto it = event.find("grant");
-    if (it == event.end() || !it->is_number_integer() || it->get<std::int64_t>() != *filter.grant) return false;
-  }
+  if (filter.grant && field_grant(event) != filter.grant) return false;
   if (filter.refused && type != "refusal" && type != "auth_failure") return false;
   if (!filter.types.empty() && std::find(filter.types.begin(), filter.types.end(), type) == filter.types.end()) {
     return false;

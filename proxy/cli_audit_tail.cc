@@ -12,7 +12,6 @@
 #include <fstream>
 #include <thread>
 
-#include "audit/file_sink.h"
 #include "audit/log_follower.h"
 #include "audit/tail_format.h"
 #include "proxy/cli.h"
@@ -110,7 +109,9 @@ void tail(const TailArgs& a) {
     }
   };
   if (a.with_rotated) {
-    for (const auto& file : audit::FileSink::chain_files(a.file)) {
+    const auto files = audit_files({a.file}, true);
+    if (!files) fail(kExitFailure, files.error());
+    for (const auto& file : *files) {
       if (file == std::filesystem::path(a.file)) continue;
       std::ifstream in(file, std::ios::binary);
       if (!in) fail(kExitFailure, fmt::format("{}: cannot read", file.string()));

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "audit/file_sink.h"
 #include "audit/report_render.h"
 #include "proxy/cli.h"
 #include "proxy/config/units.h"
@@ -48,19 +47,11 @@ void report(const ReportArgs& a) {
   options.burst_window = std::chrono::duration_cast<std::chrono::seconds>(*window);
   options.burst_count = std::max<std::size_t>(a.burst_count, 1);
 
-  std::vector<std::filesystem::path> files;
-  for (const auto& f : a.files) {
-    if (!a.with_rotated) {
-      files.emplace_back(f);
-      continue;
-    }
-    const auto chain = audit::FileSink::chain_files(f);
-    if (chain.empty()) fail(kExitFailure, fmt::format("{}: no such audit file and no rotated files next to it", f));
-    files.insert(files.end(), chain.begin(), chain.end());
-  }
+  const auto files = audit_files(a.files, a.with_rotated);
+  if (!files) fail(kExitFailure, files.error());
   audit::ReportBuilder builder(options);
   std::vector<std::string> sources;
-  for (const auto& file : files) {
+  for (const auto& file : *files) {
     std::ifstream in(file, std::ios::binary);
     if (!in) fail(kExitFailure, fmt::format("{}: cannot read", file.string()));
     for (std::string line; std::getline(in, line);) {
