@@ -66,7 +66,8 @@ std::optional<TimePoint> parse_time(std::string_view text) {
   }
   if (!expect(text, pos, 'Z') || pos != text.size()) return std::nullopt;
   const year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
-  if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: years outside about 1678..2261 would overflow.
+  if (!ymd.ok() || *y < 1900 || *y > 2200 || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
   return time_point_cast<Clock::duration>(sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*s) + fraction);
 }
 

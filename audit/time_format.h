@@ -17,7 +17,8 @@ using TimePoint = Clock::time_point;
 // Truncated toward the past to the millisecond.
 std::string format_time(TimePoint time);
 
-// Parses what format_time writes (the fraction is optional, 1 to 9 digits); nullopt otherwise.
+// Parses what format_time writes (the fraction is optional, 1 to 9 digits), years 1900..2200;
+// nullopt otherwise.
 std::optional<TimePoint> parse_time(std::string_view text);
 
 }  // namespace audit

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <expected>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proxy/config/config.h"
 
@@ -27,10 +30,17 @@ struct Exit {
 // Loads the configuration or prints every problem (with line numbers) and throws Exit{2}.
 std::shared_ptr<const Config> load_or_exit(const std::string& path);
 
+// Audit FILE arguments in chain order: with `with_rotated`, each FILE's rotated files (FILE.<seq>,
+// audit/file_sink.h) come before it. The error names a FILE that has neither.
+std::expected<std::vector<std::filesystem::path>, std::string> audit_files(const std::vector<std::string>& files,
+                                                                            bool with_rotated);
+
 void add_serve(CLI::App& app, Common& common);
 void add_grant(CLI::App& app, Common& common);
 void add_check_config(CLI::App& app, Common& common);
 void add_audit(CLI::App& app, Common& common);
 void add_mask(CLI::App& app, Common& common);
+void add_audit_tail(CLI::App& audit_cmd);  // under `audit`, from add_audit
+void add_report(CLI::App& app, Common& common);
 
 }  // namespace proxy::cli

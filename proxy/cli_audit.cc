@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <vector>
 
-#include "audit/file_sink.h"
 #include "audit/verify.h"
 #include "proxy/cli.h"
 
@@ -34,17 +33,9 @@ audit::ChainKey load_key(const AuditVerifyArgs& a) {
 }
 
 std::vector<std::filesystem::path> chain_order(const AuditVerifyArgs& a) {
-  std::vector<std::filesystem::path> files;
-  for (const auto& f : a.files) {
-    if (!a.with_rotated) {
-      files.emplace_back(f);
-      continue;
-    }
-    const auto chain = audit::FileSink::chain_files(f);
-    if (chain.empty()) fail(kExitUsage, fmt::format("{}: no such audit file and no rotated files next to it", f));
-    files.insert(files.end(), chain.begin(), chain.end());
-  }
-  return files;
+  auto files = audit_files(a.files, a.with_rotated);
+  if (!files) fail(kExitUsage, files.error());
+  return std::move(*files);
 }
 
 void print_report(const audit::VerifyReport& r, bool json) {
@@ -103,6 +94,7 @@ void add_audit(CLI::App& app, Common& /*common*/) {
   v->add_flag("--partial", args->partial, "Accept a chain that does not start at seq 1 (older files were purged)");
   v->add_flag("--json", args->json, "Print JSON for scripts");
   v->callback([args] { verify(*args); });
+  add_audit_tail(*audit_cmd);
 }
 
 }  // namespace proxy::cli

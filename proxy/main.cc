@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   proxy::cli::add_check_config(app, common);
   proxy::cli::add_audit(app, common);
   proxy::cli::add_mask(app, common);
+  proxy::cli::add_report(app, common);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,11 +16,13 @@ PACKAGES=(
   # libraries (README.md, "Dependencies", says why each is there)
   libasio-dev libpq-dev libssl-dev libre2-dev libyaml-cpp-dev libfmt-dev catch2
   libpg-query-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
-  libcpp-httplib-dev libbenchmark-dev
+  libcpp-httplib-dev libbenchmark-dev zlib1g-dev
   # libFuzzer and sanitizers
   clang-16 libclang-rt-16-dev
   # the database, its clients and the benchmark peer
   postgresql-15 postgresql-client-15 pgbouncer python3-psycopg python3-psycopg2
+  # headless browser for the report screenshot test
+  chromium
   # used by the scripts: openssl (random secrets), ps/pgrep, ss, runuser/mktemp
   openssl procps iproute2 util-linux
 )

@@ -205,13 +205,7 @@ void PgCluster::start() {
     write_file(port_conf, "port = " + std::to_string(port_) + "\n", 0600);
     if (as_other_user_) chown_path(port_conf, uid_, gid_);
 
-    auto argv = as_owner();
-    for (const auto& a : {bin("pg_ctl"), std::string("-D"), data_dir_, std::string("-l"),
-                          log_path_, std::string("-w"), std::string("-t"), std::string("60"),
-                          std::string("start")}) {
-      argv.push_back(a);
-    }
-    const auto r = run_with(argv, RunOptions{{}, {}, std::chrono::seconds(90), root_->path()});
+    const auto r = pg_ctl_start();
     if (r.exit_code == 0) {
       running_ = true;
       break;
@@ -231,6 +225,24 @@ void PgCluster::start() {
           CREATE ROLE md5user LOGIN PASSWORD 'md5user';
           RESET password_encryption;
           CREATE ROLE trustuser LOGIN;)");
+}
+
+RunResult PgCluster::pg_ctl_start() {
+  auto argv = as_owner();
+  for (const auto& a : {bin("pg_ctl"), std::string("-D"), data_dir_, std::string("-l"), log_path_,
+                        std::string("-w"), std::string("-t"), std::string("60"), std::string("start")}) {
+    argv.push_back(a);
+  }
+  return run_with(argv, RunOptions{{}, {}, std::chrono::seconds(90), root_->path()});
+}
+
+void PgCluster::stop_server() { stop(); }
+
+void PgCluster::start_server() {
+  if (running_) return;
+  const auto r = pg_ctl_start();
+  if (r.exit_code != 0) throw std::runtime_error("PostgreSQL did not restart: " + r.out + r.err + tail(log(), 4000));
+  running_ = true;
 }
 
 void PgCluster::stop() {

@@ -57,6 +57,11 @@ class PgCluster {
   RunResult psql(const std::vector<std::string>& args, std::string_view dbname = "postgres",
                  std::chrono::seconds timeout = std::chrono::seconds(300)) const;
 
+  // Stops the server (immediate shutdown, as a crash would) and starts it again on the same
+  // port: for tests of clients that must survive a server restart.
+  void stop_server();
+  void start_server();
+
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;  // the server log so far
 
@@ -69,6 +74,7 @@ class PgCluster {
  private:
   void init_database_dir();
   void start();
+  RunResult pg_ctl_start();
   void start_guardian();
   void stop();
 

@@ -28,6 +28,7 @@ TEST_CASE("time format round-trips at millisecond precision", "[audit][event]") 
   CHECK(audit::parse_time("2026-12-03T21:38:00Z") == kTime - 123ms);
   CHECK_FALSE(audit::parse_time("2026-12-03 21:38:00Z"));
   CHECK_FALSE(audit::parse_time("2026-02-30T00:00:00Z"));
+  CHECK_FALSE(audit::parse_time("2999-01-01T00:00:00Z"));  // beyond system_clock's nanoseconds
 }
 
 TEST_CASE("every event type serializes to one JSON object with type and time first", "[audit][event]") {
