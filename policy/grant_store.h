@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/api_token.h"
 #include "policy/grant.h"
 #include "policy/workflow.h"
 
@@ -86,6 +87,17 @@ class GrantStore {
   // Records an "expire" event (actor "pgveil") for every approved grant that ended by time at or
   // before `now` and has none yet. Returns how many. Idempotent across processes.
   std::expected<int, std::string> record_expiries(TimePoint now);
+
+  // --- API tokens (policy/api_token.h); only digests are stored.
+
+  // A new token for `person`; the token itself is returned once and never stored.
+  std::expected<std::pair<ApiToken, std::string>, std::string> issue_token(std::string_view person,
+                                                                           std::string_view by, TimePoint now);
+  // The unrevoked token with this value, if any.
+  std::expected<std::optional<ApiToken>, std::string> find_token(std::string_view token);
+  std::expected<std::vector<ApiToken>, std::string> list_tokens();
+  // false if it was already revoked; an error if there is no such token.
+  std::expected<bool, std::string> revoke_token(std::int64_t id, std::string_view by, TimePoint now);
 
   // Monotonic counter bumped on every change to any grant, by any process sharing the file (it is
   // maintained by triggers in the database). Proxies poll it and re-check their sessions' grants

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   proxy::cli::add_grant(app, common);
   proxy::cli::add_check_config(app, common);
   proxy::cli::add_audit(app, common);
+  proxy::cli::add_workflow(app);
+  proxy::cli::add_inspect(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/admin_server.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -31,6 +32,7 @@ class Server {
   asio::awaitable<void> drain();
   void reload();
   void watch_grants();
+  void register_metrics();
   asio::io_context& next_worker();
 
   std::string config_path_;
@@ -42,9 +44,11 @@ class Server {
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::atomic<std::uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> grants_poked_{false};   // the admin API changed grants: re-check now
   std::mutex watcher_mutex_;
   std::condition_variable watcher_cv_;
   std::thread watcher_;
+  std::unique_ptr<AdminServer> admin_;
 };
 
 }  // namespace proxy

@@ -256,3 +256,34 @@ PRAGMA user_version = 1;
   Roles roles;
   CHECK(request(*store, roles, base_time()).id == 3);
 }
+
+TEST_CASE("store tokens: shown once, stored as a digest, revocable", "[policy][store][token]") {
+  TempDir dir;
+  const auto path = dir.file("state.db");
+  auto store = open_store(path);
+  auto issued = store->issue_token("alice", "admin", base_time());
+  REQUIRE(issued.has_value());
+  const auto& [token, value] = *issued;
+  CHECK(value.starts_with("pgv_"));
+  CHECK(value.size() == 47);
+  CHECK(token.person == "alice");
+  auto found = store->find_token(value);
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  CHECK((*found)->id == token.id);
+  CHECK_FALSE(store->find_token(value + "x")->has_value());
+  // Only the digest is in the file.
+  CHECK(policy_test::read_bytes(path).find(value) == std::string::npos);
+  CHECK(policy_test::read_bytes(path + "-wal").find(value) == std::string::npos);
+  CHECK(policy::token_digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(policy::same_digest(policy::token_digest("abc"), policy::token_digest("abc")));
+  CHECK_FALSE(policy::same_digest(policy::token_digest("abc"), policy::token_digest("abd")));
+
+  CHECK(*store->revoke_token(token.id, "admin", base_time() + 1min));
+  CHECK_FALSE(*store->revoke_token(token.id, "admin", base_time() + 2min));
+  CHECK_FALSE(store->revoke_token(999, "admin", base_time()).has_value());
+  CHECK_FALSE(store->find_token(value)->has_value());
+  auto all = store->list_tokens();
+  REQUIRE(all->size() == 1);
+  CHECK((*all)[0].revoked_by == "admin");
+}

@@ -289,3 +289,13 @@ TEST_CASE("workflow: the connection secret goes to the requester, once, after ap
   grant.verifier.clear();
   CHECK(policy::check_secret_claim(grant, kAlice, base_time() + 3h).error().kind == Kind::kConflict);
 }
+
+TEST_CASE("parse_time reads what format_time writes, UTC only", "[policy][time]") {
+  CHECK(policy::parse_time("2026-12-03T17:00:00Z") == base_time());
+  CHECK(policy::parse_time(policy::format_time(base_time() + 90min)) == base_time() + 90min);
+  CHECK_FALSE(policy::parse_time("2026-12-03T17:00:00").has_value());
+  CHECK_FALSE(policy::parse_time("2026-12-03T17:00:00+01:00").has_value());
+  CHECK_FALSE(policy::parse_time("2026-02-30T17:00:00Z").has_value());
+  CHECK_FALSE(policy::parse_time("2026-12-03T24:00:00Z").has_value());
+  CHECK_FALSE(policy::parse_time("tomorrow").has_value());
+}
