@@ -38,8 +38,11 @@ class Server {
   std::string config_path_;
   std::unique_ptr<policy::GrantStore> store_;
   Services services_;
-  asio::io_context control_{1};
+  // Workers before control_: control_ is destroyed first, and its pending accept operation
+  // holds a socket of a worker's context (destroying them the other way round is a
+  // use-after-free at exit).
   std::vector<std::unique_ptr<asio::io_context>> workers_;
+  asio::io_context control_{1};
   std::size_t next_ = 0;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::atomic<std::uint64_t> next_session_id_{1};

@@ -2,6 +2,7 @@
 // every refusal, without a store.
 #include <catch2/catch.hpp>
 
+#include "policy/time_format.h"
 #include "policy/workflow.h"
 #include "policy_test_support.h"
 
