@@ -2,6 +2,8 @@
 // admin API; tables for people, --json for scripts.
 #include <fmt/core.h>
 
+#include <cctype>
+
 #include "proxy/api_client.h"
 #include "proxy/cli.h"
 
@@ -120,6 +122,8 @@ void token_revoke(const InspectArgs& a) {
 }  // namespace
 
 void add_inspect(CLI::App& app) {
+  // One InspectArgs per command: CLI11 applies PGVEIL_SERVER / PGVEIL_TOKEN to the options of
+  // every subcommand, so options sharing one variable would overwrite a flag given explicitly.
   auto args = std::make_shared<InspectArgs>();
   auto* g = app.add_subcommand("grants", "List requests and grants you may see, with their state");
   g->add_option("--state", args->state, "requested | scheduled | active | expired | denied | cancelled | revoked");
@@ -129,10 +133,12 @@ void add_inspect(CLI::App& app) {
   add_api_options(g, args->api);
   g->callback([args] { grants(*args); });
 
+  args = std::make_shared<InspectArgs>();
   auto* s = app.add_subcommand("sessions", "List live sessions you may see");
   add_api_options(s, args->api);
   s->callback([args] { sessions(*args); });
 
+  args = std::make_shared<InspectArgs>();
   auto* k = app.add_subcommand("kill", "Terminate a live session (its running query is cancelled)");
   k->add_option("session", args->id, "Session id (from pgveil sessions)")->required();
   k->add_option("--reason", args->reason, "Why (the client sees it)");
@@ -141,13 +147,16 @@ void add_inspect(CLI::App& app) {
 
   auto* t = app.add_subcommand("token", "Personal API tokens (admin token required)");
   t->require_subcommand(1);
+  args = std::make_shared<InspectArgs>();
   auto* ti = t->add_subcommand("issue", "Issue a token for a person listed under people:");
   ti->add_option("person", args->token_person, "Person name")->required();
   add_api_options(ti, args->api);
   ti->callback([args] { token_issue(*args); });
+  args = std::make_shared<InspectArgs>();
   auto* tl = t->add_subcommand("list", "List tokens (never their values)");
   add_api_options(tl, args->api);
   tl->callback([args] { token_list(*args); });
+  args = std::make_shared<InspectArgs>();
   auto* tr = t->add_subcommand("revoke", "Revoke a token");
   tr->add_option("id", args->id, "Token id")->required();
   add_api_options(tr, args->api);

@@ -136,7 +136,9 @@ void connect(const WorkflowArgs& a) {
   throw Exit{kExitFailure};
 }
 
-CLI::App* grant_command(CLI::App& app, const char* name, const char* help, std::shared_ptr<WorkflowArgs> args,
+// Each command gets its own WorkflowArgs: CLI11 applies PGVEIL_SERVER / PGVEIL_TOKEN to the
+// options of every subcommand, so a shared variable would lose a flag given explicitly.
+CLI::App* grant_command(CLI::App& app, const char* name, const char* help, const std::shared_ptr<WorkflowArgs>& args,
                         bool reason_required) {
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("id", args->id, "Grant id")->required();
@@ -161,17 +163,22 @@ void add_workflow(CLI::App& app) {
   add_api_options(r, args->api);
   r->callback([args] { request(*args); });
 
-  grant_command(app, "approve", "Approve a request (never your own)", args, false)->callback([args] {
-    change(*args, "approve");
-  });
-  grant_command(app, "deny", "Deny a request", args, true)->callback([args] { change(*args, "deny"); });
-  grant_command(app, "revoke", "End a grant now; its live sessions are terminated", args, true)->callback([args] {
-    change(*args, "revoke");
-  });
-  grant_command(app, "cancel", "Withdraw your own request (or scheduled grant)", args, false)->callback([args] {
-    change(*args, "cancel");
-  });
+  struct Step {
+    const char* name;
+    const char* help;
+    bool reason_required;
+  };
+  for (const Step step : {Step{"approve", "Approve a request (never your own)", false},
+                          Step{"deny", "Deny a request", true},
+                          Step{"revoke", "End a grant now; its live sessions are terminated", true},
+                          Step{"cancel", "Withdraw your own request (or scheduled grant)", false}}) {
+    auto own = std::make_shared<WorkflowArgs>();
+    grant_command(app, step.name, step.help, own, step.reason_required)->callback([own, verb = step.name] {
+      change(*own, verb);
+    });
+  }
 
+  args = std::make_shared<WorkflowArgs>();
   auto* c = app.add_subcommand("connect", "Collect the connection secret of your approved grant (once) and open psql");
   c->add_option("id", args->id, "Grant id")->required();
   c->add_flag("--print", args->print, "Print the secret and the psql line instead of running psql");

@@ -43,7 +43,7 @@ TEST_CASE("workflow enforcement: revoke, kill and supersession end sessions mid-
   {
     INFO("revocation through the CLI");
     const auto g = wf::approved_grant(pgveil, alice, carol);
-    auto conn = connect_as(pgveil, "alice", g["secret"], "wf_revoke");
+    auto conn = connect_as(pgveil, "alice", g["secret"].get<std::string>(), "wf_revoke");
     start_long_query(conn, "wf_revoke");
     const auto r = wf::cli(pgveil, carol, {"revoke", std::to_string(g["id"].get<std::int64_t>()), "--reason", "incident over"});
     const auto revoked = Clock::now();
@@ -62,7 +62,7 @@ TEST_CASE("workflow enforcement: revoke, kill and supersession end sessions mid-
   {
     INFO("kill through the CLI, by an approver of the session's role");
     const auto g = wf::approved_grant(pgveil, alice, carol);
-    auto conn = connect_as(pgveil, "alice", g["secret"], "wf_kill");
+    auto conn = connect_as(pgveil, "alice", g["secret"].get<std::string>(), "wf_kill");
     start_long_query(conn, "wf_kill");
     auto r = wf::cli(pgveil, bob, {"sessions", "--json"});
     REQUIRE(r.exit_code == 0);
@@ -85,12 +85,12 @@ TEST_CASE("workflow enforcement: revoke, kill and supersession end sessions mid-
     CHECK(itf::seconds_since(killed) <= 1.0);
     CHECK(itf::wait_backends("wf_kill", 0, 1500ms));
     // The grant itself stays valid after a kill.
-    CHECK(PgConn::connect(pgveil.conninfo("alice", "prod", g["secret"]), 10s).has_value());
+    CHECK(PgConn::connect(pgveil.conninfo("alice", "prod", g["secret"].get<std::string>()), 10s).has_value());
   }
   {
     INFO("a new approval supersedes the old grant and ends its sessions");
     const auto old_grant = wf::approved_grant(pgveil, alice, carol);
-    auto conn = connect_as(pgveil, "alice", old_grant["secret"], "wf_supersede");
+    auto conn = connect_as(pgveil, "alice", old_grant["secret"].get<std::string>(), "wf_supersede");
     start_long_query(conn, "wf_supersede");
     const auto newer = wf::approved_grant(pgveil, alice, carol, "30m");
     const auto approved = Clock::now();
@@ -110,7 +110,7 @@ TEST_CASE("workflow enforcement: expiry ends a session mid-query; idle sessions 
   const auto carol = wf::issue_token(pgveil, "carol");
   {
     const auto g = wf::approved_grant(pgveil, alice, carol, "3s");
-    auto conn = connect_as(pgveil, "alice", g["secret"], "wf_expiry");
+    auto conn = connect_as(pgveil, "alice", g["secret"].get<std::string>(), "wf_expiry");
     start_long_query(conn, "wf_expiry");
     const auto outcome = itf::await_results(conn.get(), 10s);
     INFO(outcome.describe());
@@ -129,7 +129,7 @@ TEST_CASE("workflow enforcement: expiry ends a session mid-query; idle sessions 
   {
     INFO("support has idle_timeout: 1s");
     const auto g = wf::approved_grant(pgveil, alice, carol);
-    auto conn = connect_as(pgveil, "alice", g["secret"], "wf_idle");
+    auto conn = connect_as(pgveil, "alice", g["secret"].get<std::string>(), "wf_idle");
     itf::AsyncErrors errors;
     itf::capture_async_errors(conn.get(), errors);
     CHECK(itf::await_close(conn.get(), 4s));
@@ -149,14 +149,14 @@ TEST_CASE("workflow enforcement: failed logins are rate-limited per person and a
     REQUIRE_FALSE(conn.has_value());
     CHECK(conn.error().sqlstate == "28P01");
   }
-  auto limited = PgConn::connect(pgveil.conninfo("alice", "prod", g["secret"]), 10s);  // even the right one, now
+  auto limited = PgConn::connect(pgveil.conninfo("alice", "prod", g["secret"].get<std::string>()), 10s);  // even the right one, now
   REQUIRE_FALSE(limited.has_value());
   CHECK(limited.error().sqlstate == "53300");
   CHECK_THAT(limited.error().message, Contains("too many failed authentication attempts for user \"alice\" from 127.0.0.1"));
   CHECK_THAT(limited.error().hint, Contains("Wait"));
   // Someone else from the same address is not affected.
   const auto bob_grant = wf::approved_grant(pgveil, wf::issue_token(pgveil, "bob"), carol);
-  CHECK(PgConn::connect(pgveil.conninfo("bob", "prod", bob_grant["secret"]), 10s).has_value());
+  CHECK(PgConn::connect(pgveil.conninfo("bob", "prod", bob_grant["secret"].get<std::string>()), 10s).has_value());
   auto metrics = wf::call(pgveil, "", "GET", "/metrics");
   REQUIRE(metrics.status == 200);
   const std::string text = metrics.body.get<std::string>();
@@ -181,7 +181,7 @@ TEST_CASE("workflow enforcement: grants and tokens survive a restart", "[workflo
   REQUIRE(got.status == 200);
   CHECK(got.body["state"] == "active");
   CHECK(got.body["history"].size() == 3);
-  auto conn = PgConn::connect(pgveil.conninfo("alice", "prod", grant["secret"]), 10s);
+  auto conn = PgConn::connect(pgveil.conninfo("alice", "prod", grant["secret"].get<std::string>()), 10s);
   INFO((conn ? "" : conn.error().to_string()));
   CHECK(conn.has_value());
 }
