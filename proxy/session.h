@@ -20,6 +20,7 @@
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
 #include "proxy/runtime.h"
+#include "proxy/statement_gate.h"
 #include "proxy/stream.h"
 #include "proxy/wire/error.h"
 #include "proxy/wire/startup.h"
@@ -87,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   IoBuffer startup_buffer_;
   bool server_fatal_seen_ = false;
   std::unique_ptr<MaskingState> masking_;   // null: no masking, the plain relay
+  std::unique_ptr<StatementGate> gate_;      // the role's statement rules
 };
 
 }  // namespace proxy
