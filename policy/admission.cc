@@ -29,8 +29,7 @@ std::string shell_word(std::string_view value) {
 // `role` is a shell word or the "<role>" placeholder.
 std::string ask_for_access_hint(std::string_view person, std::string_view database,
                                 const std::string& role, std::string_view lead) {
-  // `pgveil request` arrives with the approval workflow; until then the operator command is the
-  // only way in, so the hint names both.
+  // Both ways in: the approval workflow, and the operator shortcut.
   return fmt::format(
       "{}: pgveil request --db {} --role {} --reason \"<ticket>\" (or ask an operator: "
       "pgveil grant create --user {} --db {} --role {} --for 1h --reason \"<ticket>\")",
@@ -57,6 +56,10 @@ std::string_view to_string(Admission::Outcome outcome) {
     case Admission::Outcome::kScheduled: return "scheduled";
     case Admission::Outcome::kExpired: return "expired";
     case Admission::Outcome::kRevoked: return "revoked";
+    case Admission::Outcome::kPending: return "pending";
+    case Admission::Outcome::kDenied: return "denied";
+    case Admission::Outcome::kCancelled: return "cancelled";
+    case Admission::Outcome::kNoSecret: return "no_secret";
   }
   return "unknown";
 }
@@ -73,6 +76,11 @@ Admission decide_admission(std::string_view person, std::string_view database,
   const std::string role = shell_word(grant.role);
   switch (state_at(grant, now)) {
     case GrantState::kActive:
+      if (grant.verifier.empty()) {
+        return refuse(Admission::Outcome::kNoSecret, grant,
+                      fmt::format("{} is approved, but its connection secret has not been collected", grant_subject(grant)),
+                      fmt::format("Collect it once with: pgveil connect {} (as {})", grant.id, shell_word(grant.person)));
+      }
       return Admission{Admission::Outcome::kAdmitted, grant, "",
                        fmt::format("{} (role {}) is active until {}", grant_subject(grant),
                                    grant.role, format_time(grant.not_after)),
@@ -89,6 +97,23 @@ Admission decide_admission(std::string_view person, std::string_view database,
           Admission::Outcome::kExpired, grant,
           fmt::format("{} expired at {}", grant_subject(grant), format_time(grant.not_after)),
           ask_for_access_hint(person, database, role, "Ask for access again"));
+    case GrantState::kRequested:
+      return refuse(Admission::Outcome::kPending, grant,
+                    fmt::format("{} is awaiting approval ({} of {} approvals)", grant_subject(grant), grant.approvals(),
+                                grant.approvals_required),
+                    fmt::format("Ask an approver of role {} to run: pgveil approve {}", role, grant.id));
+    case GrantState::kDenied:
+    case GrantState::kCancelled: {
+      const bool denied = state_at(grant, now) == GrantState::kDenied;
+      std::string message = fmt::format("{} was {}", grant_subject(grant), denied ? "denied" : "cancelled");
+      if (!grant.history.empty()) {
+        const auto& last = grant.history.back();
+        message += fmt::format(" at {} by {}", format_time(last.at), last.actor);
+        if (!last.reason.empty()) message += ": " + last.reason;
+      }
+      return refuse(denied ? Admission::Outcome::kDenied : Admission::Outcome::kCancelled, grant, std::move(message),
+                    ask_for_access_hint(person, database, role, "Ask for access again"));
+    }
     case GrantState::kRevoked: {
       std::string message = fmt::format("{} was revoked at {}", grant_subject(grant),
                                         format_time(*grant.revoked_at));

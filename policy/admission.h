@@ -18,7 +18,12 @@ namespace policy {
 inline constexpr std::string_view kRefusalSqlstate = "28000";
 
 struct Admission {
-  enum class Outcome { kAdmitted, kNoGrant, kScheduled, kExpired, kRevoked } outcome;
+  enum class Outcome {
+    kAdmitted, kNoGrant, kScheduled, kExpired, kRevoked,
+    kPending,    // requested, not (yet) approved
+    kDenied, kCancelled,
+    kNoSecret,   // approved and active, but its requester has not collected the secret yet
+  } outcome;
   std::optional<Grant> grant;  // the grant the decision is about, if one was found
   std::string sqlstate;        // "" when admitted, else "28000"
   std::string message;         // names the grant, its user and database, and when/why it ended

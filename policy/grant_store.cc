@@ -11,6 +11,7 @@
 #include <exception>
 #include <limits>
 
+#include "policy/grant_rows.h"
 #include "policy/grant_store_schema.h"
 #include "policy/secret.h"
 #include "policy/sqlite_db.h"
@@ -20,43 +21,8 @@
 namespace policy {
 namespace {
 
-using std::chrono::microseconds;
-
-// Microseconds since the epoch, floored (toward the past, also before 1970).
-std::int64_t to_us(TimePoint time) {
-  return std::chrono::floor<microseconds>(time.time_since_epoch()).count();
-}
-
-// Saturates instead of overflowing Clock::duration on values written by someone else.
-TimePoint from_us(std::int64_t us) {
-  constexpr auto kMaxUs = std::chrono::duration_cast<microseconds>(Clock::duration::max()).count();
-  constexpr auto kMinUs = std::chrono::duration_cast<microseconds>(Clock::duration::min()).count();
-  if (us >= kMaxUs) return TimePoint::max();
-  if (us <= kMinUs) return TimePoint::min();
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(microseconds(us)));
-}
-
-constexpr std::string_view kGrantColumns =
-    "id, person, database, role, reason, created_by, created_at_us, not_before_us, "
-    "not_after_us, revoked_at_us, revoked_by, revoke_reason, verifier";
-
-Grant read_grant(const sqlite::Statement& row) {
-  Grant grant;
-  grant.id = row.int64_at(0);
-  grant.person = row.text_at(1);
-  grant.database = row.text_at(2);
-  grant.role = row.text_at(3);
-  grant.reason = row.text_at(4);
-  grant.created_by = row.text_at(5);
-  grant.created_at = from_us(row.int64_at(6));
-  grant.not_before = from_us(row.int64_at(7));
-  grant.not_after = from_us(row.int64_at(8));
-  if (auto revoked = row.optional_int64_at(9)) grant.revoked_at = from_us(*revoked);
-  grant.revoked_by = row.text_at(10);
-  grant.revoke_reason = row.text_at(11);
-  grant.verifier = row.text_at(12);
-  return grant;
-}
+using rows::from_us;
+using rows::to_us;
 
 std::expected<void, std::string> validate(const NewGrant& request, TimePoint now) {
   const std::pair<std::string_view, const std::string*> required[] = {
@@ -144,9 +110,12 @@ std::expected<IssuedGrant, std::string> GrantStore::issue(const NewGrant& reques
   grant.role = request.role;
   grant.reason = request.reason;
   grant.created_by = request.created_by;
-  grant.created_at = from_us(to_us(now));
-  grant.not_before = from_us(to_us(request.not_before));
-  grant.not_after = from_us(to_us(request.not_after));
+  grant.created_at = rows::stored(now);
+  grant.status = GrantStatus::kApproved;
+  grant.not_before = rows::stored(request.not_before);
+  grant.not_after = rows::stored(request.not_after);
+  grant.duration = std::chrono::ceil<std::chrono::seconds>(grant.not_after - grant.not_before);
+  grant.history.push_back({grant.created_at, grant.created_by, "issue", grant.reason});
   // PBKDF2 takes milliseconds: compute it before taking the lock.
   try {
     grant.verifier = pgwire::scram::make_verifier(*secret, options_.scram_iterations).to_string();
@@ -160,100 +129,64 @@ std::expected<IssuedGrant, std::string> GrantStore::issue(const NewGrant& reques
   sqlite3* db = db_.get();
   auto tx = sqlite::Transaction::begin_immediate(db);
   if (!tx) return std::unexpected(tx.error());
-  {
-    auto insert = sqlite::Statement::prepare(
-        db,
-        "INSERT INTO grants (person, database, role, reason, created_by, created_at_us, "
-        "not_before_us, not_after_us, verifier) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    if (!insert) return std::unexpected(insert.error());
-    insert->bind(1, std::string_view(grant.person))
-        .bind(2, std::string_view(grant.database))
-        .bind(3, std::string_view(grant.role))
-        .bind(4, std::string_view(grant.reason))
-        .bind(5, std::string_view(grant.created_by))
-        .bind(6, to_us(grant.created_at))
-        .bind(7, to_us(grant.not_before))
-        .bind(8, to_us(grant.not_after))
-        .bind(9, std::string_view(grant.verifier));
-    if (auto ok = insert->run(); !ok) return std::unexpected(ok.error());
-  }
-  grant.id = sqlite3_last_insert_rowid(db);
-  {
-    // Same condition as "not ended at now" in state_at: not revoked and not_after > now.
-    auto supersede = sqlite::Statement::prepare(
-        db,
-        "UPDATE grants SET revoked_at_us = ?1, revoked_by = ?2, revoke_reason = ?3 "
-        "WHERE person = ?4 AND database = ?5 AND id <> ?6 AND revoked_at_us IS NULL "
-        "AND not_after_us > ?1");
-    if (!supersede) return std::unexpected(supersede.error());
-    supersede->bind(1, to_us(now))
-        .bind(2, std::string_view(grant.created_by))
-        .bind(3, std::string_view(fmt::format("superseded by grant {}", grant.id)))
-        .bind(4, std::string_view(grant.person))
-        .bind(5, std::string_view(grant.database))
-        .bind(6, grant.id);
-    if (auto ok = supersede->run(); !ok) return std::unexpected(ok.error());
-  }
+  if (auto ok = rows::insert_grant(db, grant); !ok) return std::unexpected(ok.error());
+  if (auto ok = rows::supersede_others(db, grant, grant.created_by, now); !ok) return std::unexpected(ok.error());
   if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
   return issued;
 }
 
 std::expected<std::optional<Grant>, std::string> GrantStore::get(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  auto select = sqlite::Statement::prepare(
-      db_.get(), fmt::format("SELECT {} FROM grants WHERE id = ?1", kGrantColumns));
-  if (!select) return std::unexpected(select.error());
-  select->bind(1, id);
-  auto row = select->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<Grant>();
-  return read_grant(*select);
+  auto tx = sqlite::Transaction::begin_read(db_.get());
+  if (!tx) return std::unexpected(tx.error());
+  return rows::select_grant(db_.get(), id);
 }
 
 std::expected<std::optional<Grant>, std::string> GrantStore::find_for(std::string_view person,
                                                                       std::string_view database,
                                                                       TimePoint now) {
   // One statement, so the choice is made on one consistent snapshot even while another process
-  // writes. Buckets: 0 active, 1 scheduled (soonest first), 2 ended (most recently ended first).
-  // The bucket conditions are state_at's, in SQL.
-  static constexpr std::string_view kOrder =
+  // writes. Buckets: 0 active, 1 scheduled (soonest first), 2 awaiting approval (newest first),
+  // 3 ended (most recently ended first) — so a refusal can say why. The bucket conditions are
+  // state_at's, in SQL.
+  static constexpr std::string_view kLive = "status = 'approved' AND revoked_at_us IS NULL";
+  const std::string order = fmt::format(
       " ORDER BY"
-      "   CASE WHEN revoked_at_us IS NULL AND not_before_us <= ?3 AND not_after_us > ?3 THEN 0"
-      "        WHEN revoked_at_us IS NULL AND not_before_us > ?3 THEN 1"
-      "        ELSE 2 END,"
-      "   CASE WHEN revoked_at_us IS NULL AND not_before_us <= ?3 AND not_after_us > ?3 THEN 0"
-      "        WHEN revoked_at_us IS NULL AND not_before_us > ?3 THEN not_before_us"
-      "        ELSE -COALESCE(revoked_at_us, not_after_us) END,"
+      "   CASE WHEN {0} AND not_before_us <= ?3 AND not_after_us > ?3 THEN 0"
+      "        WHEN {0} AND not_before_us > ?3 THEN 1"
+      "        WHEN status = 'requested' THEN 2"
+      "        ELSE 3 END,"
+      "   CASE WHEN {0} AND not_before_us <= ?3 AND not_after_us > ?3 THEN 0"
+      "        WHEN {0} AND not_before_us > ?3 THEN not_before_us"
+      "        WHEN status = 'requested' THEN -id"
+      "        ELSE -COALESCE(revoked_at_us, CASE WHEN status = 'approved' THEN not_after_us"
+      "                                           ELSE updated_at_us END) END,"
       "   id DESC"
-      " LIMIT 1";
+      " LIMIT 1",
+      kLive);
   std::lock_guard lock(mutex_);
+  auto tx = sqlite::Transaction::begin_read(db_.get());
+  if (!tx) return std::unexpected(tx.error());
   auto select = sqlite::Statement::prepare(
       db_.get(),
-      fmt::format("SELECT {} FROM grants WHERE person = ?1 AND database = ?2{}", kGrantColumns, kOrder));
+      fmt::format("SELECT {} FROM grants WHERE person = ?1 AND database = ?2{}", rows::kGrantColumns, order));
   if (!select) return std::unexpected(select.error());
   select->bind(1, person).bind(2, database).bind(3, to_us(now));
   auto row = select->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<Grant>();
-  return read_grant(*select);
+  Grant grant = rows::read_grant(*select);
+  if (auto ok = rows::load_history(db_.get(), grant); !ok) return std::unexpected(ok.error());
+  return grant;
 }
 
 std::expected<std::vector<Grant>, std::string> GrantStore::list(const std::optional<std::string>& person,
                                                                 const std::optional<std::string>& database) {
   std::lock_guard lock(mutex_);
-  auto select = sqlite::Statement::prepare(
-      db_.get(), fmt::format("SELECT {} FROM grants WHERE (?1 IS NULL OR person = ?1) AND "
-                             "(?2 IS NULL OR database = ?2) ORDER BY id",
-                             kGrantColumns));
-  if (!select) return std::unexpected(select.error());
-  select->bind(1, person).bind(2, database);
-  std::vector<Grant> grants;
-  for (;;) {
-    auto row = select->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return grants;
-    grants.push_back(read_grant(*select));
-  }
+  auto tx = sqlite::Transaction::begin_read(db_.get());
+  if (!tx) return std::unexpected(tx.error());
+  return rows::select_grants(db_.get(), " WHERE (?1 IS NULL OR person = ?1) AND (?2 IS NULL OR database = ?2)",
+                             person, database);
 }
 
 std::expected<bool, std::string> GrantStore::revoke(std::int64_t id, std::string_view by,
@@ -264,27 +197,16 @@ std::expected<bool, std::string> GrantStore::revoke(std::int64_t id, std::string
   sqlite3* db = db_.get();
   auto tx = sqlite::Transaction::begin_immediate(db);
   if (!tx) return std::unexpected(tx.error());
-  {
-    auto exists = sqlite::Statement::prepare(db, "SELECT 1 FROM grants WHERE id = ?1");
-    if (!exists) return std::unexpected(exists.error());
-    exists->bind(1, id);
-    auto row = exists->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return std::unexpected(fmt::format("no pgveil grant {}", id));
-  }
-  int changed = 0;
-  {
-    auto update = sqlite::Statement::prepare(
-        db,
-        "UPDATE grants SET revoked_at_us = ?1, revoked_by = ?2, revoke_reason = ?3 "
-        "WHERE id = ?4 AND revoked_at_us IS NULL AND not_after_us > ?1");
-    if (!update) return std::unexpected(update.error());
-    update->bind(1, to_us(now)).bind(2, by).bind(3, reason).bind(4, id);
-    if (auto ok = update->run(); !ok) return std::unexpected(ok.error());
-    changed = sqlite3_changes(db);
-  }
+  auto grant = rows::select_grant(db, id);
+  if (!grant) return std::unexpected(grant.error());
+  if (!*grant) return std::unexpected(fmt::format("no pgveil grant {}", id));
+  const GrantState state = state_at(**grant, now);
+  if (state != GrantState::kActive && state != GrantState::kScheduled) return false;
+  const Change change{GrantStatus::kRevoked, GrantEvent{now, std::string(by), "revoke", std::string(reason)}, {}, {},
+                      false};
+  if (auto ok = rows::apply_change(db, **grant, change); !ok) return std::unexpected(ok.error());
   if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
-  return changed == 1;
+  return true;
 }
 
 std::expected<std::int64_t, std::string> GrantStore::change_counter() {

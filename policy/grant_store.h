@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,7 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/api_token.h"
 #include "policy/grant.h"
+#include "policy/workflow.h"
 
 struct sqlite3;
 
@@ -58,7 +61,7 @@ class GrantStore {
   std::expected<std::optional<Grant>, std::string> find_for(std::string_view person,
                                                             std::string_view database, TimePoint now);
 
-  // All grants, optionally filtered, oldest first (by id).
+  // All grants, optionally filtered, oldest first (by id), with their history.
   std::expected<std::vector<Grant>, std::string> list(const std::optional<std::string>& person = {},
                                                       const std::optional<std::string>& database = {});
 
@@ -66,6 +69,35 @@ class GrantStore {
   // there is no such grant.
   std::expected<bool, std::string> revoke(std::int64_t id, std::string_view by,
                                           std::string_view reason, TimePoint now);
+
+  // --- The access workflow (issue #3); refusals come from policy/workflow.h, decided on the
+  // grant as read inside the same IMMEDIATE transaction, so concurrent steps serialize.
+
+  // Records a request planned by plan_request (an auto-approved one supersedes at once).
+  std::expected<Grant, Refusal> create_request(const Actor& requester, const RoleRules* role,
+                                               const AccessRequest& request, TimePoint now);
+  // Approve / deny / cancel / revoke grant `id`. `role` is the grant's role in the current
+  // configuration, looked up by the caller from the stored grant's role name (role_of).
+  using RoleLookup = std::function<const RoleRules*(std::string_view role)>;
+  std::expected<Grant, Refusal> change(std::int64_t id, const RoleLookup& role_of, const Actor& actor,
+                                       Action action, std::string_view reason, TimePoint now);
+  // The requester collects the connection secret, once (check_secret_claim): a fresh secret is
+  // generated, only its verifier stored, and a "secret" event recorded.
+  std::expected<IssuedGrant, Refusal> claim_secret(std::int64_t id, const Actor& actor, TimePoint now);
+  // Records an "expire" event (actor "pgveil") for every approved grant that ended by time at or
+  // before `now` and has none yet. Returns how many. Idempotent across processes.
+  std::expected<int, std::string> record_expiries(TimePoint now);
+
+  // --- API tokens (policy/api_token.h); only digests are stored.
+
+  // A new token for `person`; the token itself is returned once and never stored.
+  std::expected<std::pair<ApiToken, std::string>, std::string> issue_token(std::string_view person,
+                                                                           std::string_view by, TimePoint now);
+  // The unrevoked token with this value, if any.
+  std::expected<std::optional<ApiToken>, std::string> find_token(std::string_view token);
+  std::expected<std::vector<ApiToken>, std::string> list_tokens();
+  // false if it was already revoked; an error if there is no such token.
+  std::expected<bool, std::string> revoke_token(std::int64_t id, std::string_view by, TimePoint now);
 
   // Monotonic counter bumped on every change to any grant, by any process sharing the file (it is
   // maintained by triggers in the database). Proxies poll it and re-check their sessions' grants

@@ -46,6 +46,79 @@ CREATE TRIGGER grants_changed_on_update AFTER UPDATE ON grants
 CREATE TRIGGER grants_changed_on_delete AFTER DELETE ON grants
   BEGIN UPDATE grant_changes SET counter = counter + 1; END;
 )sql",
+    // 2: the access workflow (issue #3). Grants get a status and may exist before their window is
+    // known (requested), so not_before/not_after become nullable: SQLite cannot drop a CHECK, so
+    // the table is rebuilt (its triggers go with it and are recreated). Every transition is a row
+    // of grant_events; existing grants get their "issue" (and "revoke") events back-filled.
+    // API tokens are stored as SHA-256 digests only.
+    R"sql(
+CREATE TABLE grants_v2 (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  person             TEXT    NOT NULL CHECK (person <> ''),
+  database           TEXT    NOT NULL CHECK (database <> ''),
+  role               TEXT    NOT NULL CHECK (role <> ''),
+  reason             TEXT    NOT NULL,
+  created_by         TEXT    NOT NULL,
+  created_at_us      INTEGER NOT NULL,
+  status             TEXT    NOT NULL CHECK (status IN ('requested', 'approved', 'denied', 'cancelled', 'revoked')),
+  duration_us        INTEGER NOT NULL CHECK (duration_us > 0),
+  requested_start_us INTEGER,
+  approvals_required INTEGER NOT NULL DEFAULT 1 CHECK (approvals_required >= 1),
+  not_before_us      INTEGER,
+  not_after_us       INTEGER,
+  revoked_at_us      INTEGER,
+  revoked_by         TEXT    NOT NULL DEFAULT '',
+  revoke_reason      TEXT    NOT NULL DEFAULT '',
+  updated_at_us      INTEGER NOT NULL,
+  verifier           TEXT    NOT NULL DEFAULT '',   -- '' until the requester collects the secret
+  CHECK ((not_before_us IS NULL) = (not_after_us IS NULL)),
+  CHECK (not_after_us IS NULL OR not_after_us > not_before_us),
+  CHECK (status <> 'approved' OR not_before_us IS NOT NULL)
+);
+INSERT INTO grants_v2 (id, person, database, role, reason, created_by, created_at_us, status, duration_us,
+                       not_before_us, not_after_us, revoked_at_us, revoked_by, revoke_reason, updated_at_us, verifier)
+  SELECT id, person, database, role, reason, created_by, created_at_us,
+         CASE WHEN revoked_at_us IS NULL THEN 'approved' ELSE 'revoked' END, not_after_us - not_before_us,
+         not_before_us, not_after_us, revoked_at_us, revoked_by, revoke_reason,
+         COALESCE(revoked_at_us, created_at_us), verifier
+  FROM grants;
+DROP TABLE grants;
+ALTER TABLE grants_v2 RENAME TO grants;
+CREATE INDEX grants_by_person_database ON grants (person, database);
+CREATE INDEX grants_by_status ON grants (status);
+CREATE TRIGGER grants_changed_on_insert AFTER INSERT ON grants
+  BEGIN UPDATE grant_changes SET counter = counter + 1; END;
+CREATE TRIGGER grants_changed_on_update AFTER UPDATE ON grants
+  BEGIN UPDATE grant_changes SET counter = counter + 1; END;
+CREATE TRIGGER grants_changed_on_delete AFTER DELETE ON grants
+  BEGIN UPDATE grant_changes SET counter = counter + 1; END;
+
+CREATE TABLE grant_events (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  grant_id INTEGER NOT NULL REFERENCES grants (id),
+  at_us    INTEGER NOT NULL,
+  actor    TEXT    NOT NULL CHECK (actor <> ''),
+  action   TEXT    NOT NULL CHECK (action <> ''),
+  reason   TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX grant_events_by_grant ON grant_events (grant_id, id);
+INSERT INTO grant_events (grant_id, at_us, actor, action, reason)
+  SELECT id, created_at_us, CASE WHEN created_by = '' THEN 'unknown' ELSE created_by END, 'issue', reason
+  FROM grants ORDER BY id;
+INSERT INTO grant_events (grant_id, at_us, actor, action, reason)
+  SELECT id, revoked_at_us, CASE WHEN revoked_by = '' THEN 'unknown' ELSE revoked_by END, 'revoke', revoke_reason
+  FROM grants WHERE revoked_at_us IS NOT NULL ORDER BY id;
+
+CREATE TABLE api_tokens (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  person        TEXT    NOT NULL CHECK (person <> ''),
+  token_sha256  TEXT    NOT NULL UNIQUE,           -- hex SHA-256 of the token; the token is never stored
+  created_at_us INTEGER NOT NULL,
+  created_by    TEXT    NOT NULL,
+  revoked_at_us INTEGER,
+  revoked_by    TEXT    NOT NULL DEFAULT ''
+);
+)sql",
 };
 
 std::expected<std::int64_t, std::string> pragma_int(sqlite3* db, const char* pragma) {

@@ -3,7 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include <array>
+#include <vector>
 #include <stdexcept>
 
 namespace policy {
@@ -34,16 +34,18 @@ std::string base64url_no_pad(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
-std::expected<std::string, std::string> try_generate_secret() {
-  std::array<unsigned char, kSecretBytes> bytes{};
+std::expected<std::string, std::string> random_base64url(std::size_t size) {
+  std::vector<unsigned char> bytes(size);
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    return std::unexpected("cannot generate a grant secret: RAND_bytes failed (error " +
+    return std::unexpected("cannot generate a secret: RAND_bytes failed (error " +
                            std::to_string(ERR_get_error()) + ")");
   }
-  std::string secret = base64url_no_pad(bytes.data(), bytes.size());
+  std::string out = base64url_no_pad(bytes.data(), bytes.size());
   OPENSSL_cleanse(bytes.data(), bytes.size());
-  return secret;
+  return out;
 }
+
+std::expected<std::string, std::string> try_generate_secret() { return random_base64url(kSecretBytes); }
 
 std::string generate_secret() {
   auto secret = try_generate_secret();

@@ -20,4 +20,7 @@ std::expected<std::string, std::string> try_generate_secret();
 // std::runtime_error (STYLE.md: exceptions only for broken invariants).
 std::string generate_secret();
 
+// `bytes` bytes from the CSPRNG, URL-safe base64 without padding (secrets and API tokens).
+std::expected<std::string, std::string> random_base64url(std::size_t bytes);
+
 }  // namespace policy

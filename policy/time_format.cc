@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+
 namespace policy {
 
 std::string format_time(TimePoint time) {
@@ -14,6 +16,22 @@ std::string format_time(TimePoint time) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                      hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+}
+
+std::optional<TimePoint> parse_time(std::string_view text) {
+  using namespace std::chrono;
+  int y = 0;
+  unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  char z = 0;
+  int consumed = 0;
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%c%n", &y, &mo, &d, &h, &mi, &s, &z, &consumed) != 7 ||
+      z != 'Z' || static_cast<std::size_t>(consumed) != copy.size() || h > 23 || mi > 59 || s > 59) {
+    return std::nullopt;
+  }
+  const year_month_day ymd{year(y), month(mo), day(d)};
+  if (!ymd.ok()) return std::nullopt;
+  return TimePoint(sys_days(ymd)) + hours(h) + minutes(mi) + seconds(s);
 }
 
 std::string format_duration(std::chrono::seconds duration) {

@@ -1,6 +1,8 @@
 // The `pgveil` command line. Each subcommand lives in its own cli_*.cc and registers itself on
-// the CLI11 app. Exit codes scripts can trust: 0 success, 1 runtime failure, 2 usage or
-// validation error (bad flags, invalid config, refused request).
+// the CLI11 app. Exit codes scripts can trust (README "Access workflow"): 0 success, 1 runtime
+// failure (server unreachable, store or server error), 2 usage or validation error (bad flags,
+// invalid config or input, no such grant), 3 refused by policy (not allowed, wrong state, bad or
+// missing token).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -17,6 +19,7 @@ namespace proxy::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRefused = 3;
 
 struct Common {
   std::string config_path = "/etc/pgveil/pgveil.yaml";
@@ -42,5 +45,9 @@ void add_audit(CLI::App& app, Common& common);
 void add_mask(CLI::App& app, Common& common);
 void add_audit_tail(CLI::App& audit_cmd);  // under `audit`, from add_audit
 void add_report(CLI::App& app, Common& common);
+// The access workflow over the admin API: request, approve, deny, revoke, cancel, connect.
+void add_workflow(CLI::App& app);
+// grants, sessions, kill, token issue|list|revoke.
+void add_inspect(CLI::App& app);
 
 }  // namespace proxy::cli

@@ -9,6 +9,7 @@
 
 #include "policy/grant_store.h"
 #include "policy/time_format.h"
+#include "proxy/access.h"
 #include "proxy/cli.h"
 #include "proxy/config/units.h"
 
@@ -45,12 +46,6 @@ std::string operator_identity() {
   const char* sudo = std::getenv("SUDO_USER");
   const char* user = std::getenv("USER");
   return "cli:" + std::string(sudo != nullptr ? sudo : user != nullptr ? user : std::to_string(getuid()));
-}
-
-std::string psql_line(const Config& config, const std::string& user, const std::string& db, const std::string& secret) {
-  const std::string host = config.listen.host == "0.0.0.0" || config.listen.host == "::" ? "localhost" : config.listen.host;
-  return fmt::format("PGPASSWORD='{}' psql \"host={} port={} dbname={} user={}{}\"", secret, host, config.listen.port, db,
-                     user, config.tls.require ? " sslmode=require" : "");
 }
 
 void create(const Common& common, const GrantArgs& a) {

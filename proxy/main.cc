@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   proxy::cli::add_audit(app, common);
   proxy::cli::add_mask(app, common);
   proxy::cli::add_report(app, common);
+  proxy::cli::add_workflow(app);
+  proxy::cli::add_inspect(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,11 +11,13 @@
 #include <memory>
 #include <string>
 
+#include "policy/auth_limiter.h"
 #include "policy/grant.h"
 #include "policy/grant_store.h"
 #include "proxy/cancel_registry.h"
 #include "proxy/column_catalog.h"
 #include "proxy/config/config.h"
+#include "proxy/metrics.h"
 #include "proxy/session_registry.h"
 #include "proxy/wire/scram_cache.h"
 
@@ -38,6 +40,10 @@ struct Services {
   CatalogCache catalogs;                            // column names for masking, per database   // upstream logins skip PBKDF2 after the first
   policy::Now now = [] { return policy::Clock::now(); };
   std::atomic<std::shared_ptr<const Runtime>> runtime;
+  Metrics metrics;                                  // GET /metrics on the admin API
+  policy::AuthLimiter auth_limiter;                 // failed client authentications per (person, address)
+  // Called after the admin API changed grants, so the watcher re-checks sessions at once.
+  std::function<void()> grants_changed = [] {};
 };
 
 }  // namespace proxy

@@ -6,6 +6,7 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
+#include <map>
 #include <spdlog/spdlog.h>
 
 #include "proxy/session.h"
@@ -19,9 +20,14 @@ Server::Server(std::string config_path, std::shared_ptr<const Runtime> runtime,
     : config_path_(std::move(config_path)), store_(std::move(store)) {
   services_.store = store_.get();
   services_.runtime.store(std::move(runtime));
+  services_.grants_changed = [this] {
+    grants_poked_ = true;
+    watcher_cv_.notify_all();
+  };
 }
 
 Server::~Server() {
+  if (admin_) admin_->stop();
   stopping_ = true;
   watcher_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
@@ -38,6 +44,18 @@ int Server::run() {
   const Config& cfg = *runtime->config;
   int workers = cfg.workers > 0 ? cfg.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<asio::io_context>(1));
+
+  // The admin API first: once the proxy's port accepts, the API answers too (scripts and tests
+  // wait for one port).
+  register_metrics();
+  if (cfg.admin.enabled) {
+    admin_ = std::make_unique<AdminServer>(services_);
+    if (auto started = admin_->start(cfg.admin.listen); !started) {
+      spdlog::critical("{}", started.error());
+      return 1;
+    }
+    if (cfg.admin.token.empty()) spdlog::warn("admin: no token_env / token_file: only personal API tokens are accepted");
+  }
 
   asio::error_code ec;
   auto address = asio::ip::make_address(cfg.listen.host, ec);
@@ -70,6 +88,7 @@ int Server::run() {
                runtime->server_tls ? (cfg.tls.require ? "required" : "offered") : "off");
   control_.run();
 
+  if (admin_) admin_->stop();
   guards.clear();
   for (auto& worker : workers_) worker->stop();
   for (auto& t : threads) t.join();
@@ -173,20 +192,54 @@ void Server::reload() {
   spdlog::info("configuration reloaded from {}; new sessions use it", config_path_);
 }
 
+void Server::register_metrics() {
+  services_.metrics.add_collector([this](std::string& out) {
+    out += fmt::format("# HELP pgveil_sessions_active Sessions open now (including those still logging in)\n"
+                       "# TYPE pgveil_sessions_active gauge\npgveil_sessions_active {}\n",
+                       services_.sessions.size());
+  });
+  services_.metrics.add_collector([this](std::string& out) {
+    auto grants = store_->list();
+    if (!grants) return;   // a scrape must not fail; the store's trouble shows in /healthz
+    std::map<std::string_view, int> by_state;
+    for (auto state : {"requested", "scheduled", "active", "expired", "denied", "cancelled", "revoked"}) by_state[state] = 0;
+    const auto now = services_.now();
+    for (const auto& g : *grants) ++by_state[policy::to_string(policy::state_at(g, now))];
+    out += "# HELP pgveil_grants Grants in the store by state\n# TYPE pgveil_grants gauge\n";
+    for (const auto& [state, count] : by_state) out += fmt::format("pgveil_grants{{state=\"{}\"}} {}\n", state, count);
+  });
+  // Registered up front so they render as 0 before the first event.
+  services_.metrics.counter("pgveil_sessions_total", "Sessions admitted under a grant");
+  services_.metrics.counter("pgveil_auth_failures_total", "Failed client authentications");
+  services_.metrics.counter("pgveil_auth_rate_limited_total", "Client logins refused by the failed-login rate limit");
+  services_.metrics.counter("pgveil_admin_auth_failures_total", "Admin API requests refused for a bad token");
+}
+
 void Server::watch_grants() {
-  // Revocations (and grants superseded by a new one) made by the CLI or another instance reach
-  // the live sessions within about a second.
+  // Revocations (and grants superseded by a new one) made by the CLI, the admin API or another
+  // instance reach the live sessions within the poll interval; the admin API pokes the watcher
+  // so its own changes apply at once. Expiry needs no poll: each session has a timer at its
+  // grant's not_after. The watcher also records the "expire" events for the history.
+  constexpr auto kPoll = std::chrono::milliseconds(250);
   std::int64_t seen = -1;
+  auto last_expiry_scan = std::chrono::steady_clock::time_point{};
   std::unique_lock lock(watcher_mutex_);
   while (!stopping_) {
-    watcher_cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_.load(); });
+    watcher_cv_.wait_for(lock, kPoll, [this] { return stopping_.load() || grants_poked_.load(); });
     if (stopping_) break;
+    const bool poked = grants_poked_.exchange(false);
+    if (std::chrono::steady_clock::now() - last_expiry_scan >= std::chrono::seconds(1)) {
+      last_expiry_scan = std::chrono::steady_clock::now();
+      if (auto recorded = store_->record_expiries(services_.now()); !recorded) {
+        spdlog::warn("grant store: recording expiries: {}", recorded.error());
+      }
+    }
     auto counter = store_->change_counter();
     if (!counter) {
       spdlog::warn("grant store: {}", counter.error());
       continue;
     }
-    if (*counter == seen) continue;
+    if (*counter == seen && !poked) continue;
     seen = *counter;
     for (auto& session : services_.sessions.snapshot()) session->recheck_grant();
   }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/admin_server.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -31,20 +32,26 @@ class Server {
   asio::awaitable<void> drain();
   void reload();
   void watch_grants();
+  void register_metrics();
   asio::io_context& next_worker();
 
   std::string config_path_;
   std::unique_ptr<policy::GrantStore> store_;
   Services services_;
-  asio::io_context control_{1};
+  // Workers before control_: control_ is destroyed first, and its pending accept operation
+  // holds a socket of a worker's context (destroying them the other way round is a
+  // use-after-free at exit).
   std::vector<std::unique_ptr<asio::io_context>> workers_;
+  asio::io_context control_{1};
   std::size_t next_ = 0;
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::atomic<std::uint64_t> next_session_id_{1};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> grants_poked_{false};   // the admin API changed grants: re-check now
   std::mutex watcher_mutex_;
   std::condition_variable watcher_cv_;
   std::thread watcher_;
+  std::unique_ptr<AdminServer> admin_;
 };
 
 }  // namespace proxy

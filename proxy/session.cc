@@ -57,6 +57,12 @@ SessionInfo Session::info() const {
   return info_;
 }
 
+std::string Session::source_address() const {
+  std::lock_guard lock(info_mutex_);
+  const auto colon = info_.peer.rfind(':');
+  return colon == std::string::npos ? info_.peer : info_.peer.substr(0, colon);
+}
+
 std::string Session::tag() const {
   std::lock_guard lock(info_mutex_);
   if (info_.person.empty()) return fmt::format("session {} from {}", info_.id, info_.peer);
@@ -255,6 +261,14 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
     co_return std::nullopt;
   }
   const auto now = services_.now();
+  if (auto wait = services_.auth_limiter.check(*user, source_address(), now)) {
+    services_.metrics.counter("pgveil_auth_rate_limited_total", "Client logins refused by the failed-login rate limit").inc();
+    co_await refuse("53300",
+                    fmt::format("too many failed authentication attempts for user \"{}\" from {}", *user, source_address()),
+                    fmt::format("Wait {} before trying again, with the secret printed when the grant was approved.",
+                                policy::format_duration(*wait)));
+    co_return std::nullopt;
+  }
   auto found = services_.store->find_for(*user, database, now);
   if (!found) {
     spdlog::error("{}: grant store: {}", tag(), found.error());
@@ -318,6 +332,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   out += upstream->ready_for_query;
   if (co_await client_->write_all(out)) co_return std::nullopt;
 
+  services_.metrics.counter("pgveil_sessions_total", "Sessions admitted under a grant").inc();
   const auto remaining = grant_->not_after - services_.now();
   stop_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
   spdlog::info("{}: admitted under grant {} (role {}, until {}, masking {}), upstream {}:{} backend {}, client {}",
@@ -413,9 +428,12 @@ asio::awaitable<std::optional<IoBuffer>> Session::authenticate_client(const std:
   auto server_final = exchange.on_client_final(pgwire::as_chars(final_message->body));
   if (!server_final) {
     spdlog::info("{}: SCRAM failed: {}", tag(), server_final.error());
+    services_.metrics.counter("pgveil_auth_failures_total", "Failed client authentications").inc();
+    services_.auth_limiter.failed(grant_->person, source_address(), services_.now());
     co_await refuse("28P01", failed, "Use the secret printed when the grant was issued; it is shown only once.");
     co_return std::nullopt;
   }
+  services_.auth_limiter.succeeded(grant_->person, source_address());
   out.clear();
   pgwire::encode_authentication_sasl_final(out, *server_final);
   if (co_await client_->write_all(out)) co_return std::nullopt;

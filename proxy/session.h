@@ -68,6 +68,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> send_fatal(const pgwire::ErrorFields& fields);
   asio::awaitable<void> refuse(std::string_view sqlstate, std::string message, std::string hint = {});
   std::string tag() const;   // "session 12 (alice@prod)" for logs
+  std::string source_address() const;   // the client's IP address (failed logins are limited per address)
+  std::chrono::milliseconds idle_limit() const;   // the role's idle_timeout, else limits.idle_timeout
 
   Services& services_;
   std::shared_ptr<const Runtime> runtime_;

@@ -22,6 +22,12 @@ std::vector<std::shared_ptr<Session>> SessionRegistry::snapshot() const {
   return out;
 }
 
+std::shared_ptr<Session> SessionRegistry::find(std::uint64_t id) const {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.lock();
+}
+
 std::size_t SessionRegistry::size() const {
   std::lock_guard lock(mutex_);
   return sessions_.size();

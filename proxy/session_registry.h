@@ -18,6 +18,7 @@ class SessionRegistry {
   void add(std::uint64_t id, std::weak_ptr<Session> session);
   void remove(std::uint64_t id);
   std::vector<std::shared_ptr<Session>> snapshot() const;
+  std::shared_ptr<Session> find(std::uint64_t id) const;
   std::size_t size() const;
 
  private:

@@ -76,8 +76,8 @@ asio::awaitable<void> Session::watch_stop() {
       "57P01",
       fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
                   grant_->id, grant_->person, grant_->database, policy::format_time(grant_->not_after)),
-      fmt::format("Ask for new access: pgveil grant create --user {} --db {} --role {} --for 1h --reason \"<ticket>\"",
-                  grant_->person, grant_->database, grant_->role)};
+      fmt::format("Ask for new access: pgveil request --db {} --role {} --reason \"<ticket>\"", grant_->database,
+                  grant_->role)};
 }
 
 asio::awaitable<void> Session::cancel_running_query() {
@@ -86,6 +86,12 @@ asio::awaitable<void> Session::cancel_running_query() {
   if (db == nullptr) co_return;
   spdlog::info("{}: cancelling the running query (backend {})", tag(), upstream_pid_);
   co_await send_cancel(*db, runtime_->tls_for(info_.database), upstream_pid_, upstream_key_);
+}
+
+std::chrono::milliseconds Session::idle_limit() const {
+  const Role* role = grant_ ? runtime_->config->role(grant_->role) : nullptr;
+  if (role != nullptr && role->idle_timeout.count() > 0) return role->idle_timeout;
+  return runtime_->config->limits.idle_timeout;
 }
 
 void Session::recheck_grant() {
@@ -113,12 +119,12 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
 
   std::variant<RelayOutcome, RelayOutcome, std::monostate> ended;
   if (masking_) {
-    MaskedFrontendObserver frontend{tracker_, *masking_, cfg.limits.idle_timeout, *gate_};
+    MaskedFrontendObserver frontend{tracker_, *masking_, idle_limit(), *gate_};
     MaskedBackendObserver backend{tracker_, *masking_, server_fatal_seen_, *gate_};
     ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
                       relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) || watch_stop());
   } else {
-    FrontendObserver frontend{tracker_, *gate_, cfg.limits.idle_timeout};
+    FrontendObserver frontend{tracker_, *gate_, idle_limit()};
     BackendObserver backend{tracker_, *gate_, server_fatal_seen_};
     ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
                       relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) || watch_stop());
@@ -140,7 +146,7 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
         fatal = pgwire::make_error("FATAL", "08P01", "invalid frontend message: " + outcome.detail);
       } else if (outcome.end == RelayEnd::kIdle) {
         fatal = pgwire::make_error("FATAL", "57P05", "terminating connection due to idle-session timeout",
-                                   fmt::format("pgveil closes sessions idle for {} ms.", cfg.limits.idle_timeout.count()));
+                                   fmt::format("pgveil closes sessions of role {} idle for {} ms.", info_.role, idle_limit().count()));
       } else if (outcome.end == RelayEnd::kWriteError) {
         upstream_gone = true;
         fatal = pgwire::make_error("FATAL", "08006", "pgveil lost the upstream connection: " + outcome.detail);

@@ -84,6 +84,8 @@ struct Role {
   policy::StatementRules statement_rules;
   std::chrono::seconds max_duration{4 * 3600};
   std::vector<std::string> requesters, approvers;  // group names
+  // Requests by members of these groups are approved at once (still recorded, by "pgveil").
+  std::vector<std::string> auto_approve;
   int approvals = 1;
   std::chrono::seconds idle_timeout{0};  // 0 = none
 };
@@ -102,6 +104,17 @@ struct Limits {
   Millis idle_timeout{0};                 // 0 = none: client idle with no query running
   std::uint32_t max_sessions = 10000;
   Millis drain_timeout{30000};  // SIGTERM: time given to sessions to finish
+};
+
+// admin: the HTTP API, /metrics and /healthz (issue #3). Loopback by default: it speaks plain
+// HTTP, so exposing it is an explicit choice (and warned about).
+struct Admin {
+  bool enabled = false;  // an admin: section is present
+  Endpoint listen{"127.0.0.1", 6433};
+  // The bootstrap admin token (token_env or token_file), resolved at load time; empty = none
+  // (then only personal tokens work, and nobody can issue them).
+  std::string token;
+  std::string token_source;  // "env NAME" / "file PATH" / "none", for messages
 };
 
 struct Logging {
@@ -133,6 +146,7 @@ struct Config {
   std::map<std::string, Person, std::less<>> people;  // optional; empty = anyone may hold a grant
   masking::ProfileMap masking_profiles;               // masking.profiles, compiled
   Logging logging;
+  Admin admin;
   // Things that load but deserve a look (inline passwords, ignored reserved sections, groups
   // nobody is in). Print them at start-up and in `pgveil check-config`.
   std::vector<ConfigProblem> warnings;

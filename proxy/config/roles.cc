@@ -91,7 +91,7 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
   role.name = field.key.Scalar();
   MapFields m(ctx.diag, field,
               {"description", "databases", "login", "masking", "statements", "max_duration",
-               "requesters", "approvers", "approvals", "idle_timeout", "deny_functions",
+               "requesters", "approvers", "approvals", "idle_timeout", "auto_approve", "deny_functions",
                "allow_functions"});
   if (!m.is_map()) return role;
 
@@ -117,6 +117,11 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
   if (const Field* f = m.find("approvers")) {
     if (auto v = read_string_list(ctx.diag, *f)) role.approvers = std::move(*v);
     check_groups(ctx, *f, role.approvers, config);
+  }
+
+  if (const Field* f = m.find("auto_approve")) {
+    if (auto v = read_string_list(ctx.diag, *f)) role.auto_approve = std::move(*v);
+    check_groups(ctx, *f, role.auto_approve, config);
   }
 
   if (const Field* f = m.find("approvals"); f != nullptr && !role.approvers.empty())

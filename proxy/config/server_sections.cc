@@ -100,9 +100,6 @@ bool is_empty_section(const YAML::Node& node) {
 // Sections for later issues load so one config file serves across versions, but only when
 // ignoring them cannot weaken what the operator asked for.
 void read_reserved(LoadContext& ctx, const MapFields& top) {
-  if (const Field* f = top.find("admin"); f != nullptr && !is_empty_section(f->value))
-    ctx.diag.warning(f->key, "admin: the admin API is not available in this build yet; section "
-                             "ignored");
   // Ignoring audit sinks would run queries that the operator asked to have recorded; an audit
   // sink that cannot record blocks queries (DESIGN.md), so the config is refused instead.
   if (const Field* f = top.find("audit"); f != nullptr && !is_empty_section(f->value))
@@ -120,6 +117,7 @@ void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config
   if (const Field* f = top.find("limits")) read_limits(ctx, *f, config.limits);
   if (const Field* f = top.find("store")) read_store(ctx, *f, config);
   if (const Field* f = top.find("logging")) read_logging(ctx, *f, config.logging);
+  if (const Field* f = top.find("admin"); f != nullptr && !is_empty_section(f->value)) read_admin(ctx, *f, config);
   read_reserved(ctx, top);
 }
 

@@ -42,6 +42,11 @@ PgveilProcess::PgveilProcess(std::string yaml, std::vector<std::string> env, std
     yaml = replace_all(std::move(yaml), "{{PG_PORT}}", std::to_string(PgCluster::shared().port()));
   }
   yaml = replace_all(std::move(yaml), "{{LISTEN_PORT}}", std::to_string(port_));
+  if (yaml.find("{{ADMIN_PORT}}") != std::string::npos) {
+    do admin_port_ = free_port();
+    while (admin_port_ == port_);
+    yaml = replace_all(std::move(yaml), "{{ADMIN_PORT}}", std::to_string(admin_port_));
+  }
   yaml = replace_all(std::move(yaml), "{{DIR}}", dir());
   write_file(config_path_, yaml, 0600);
 

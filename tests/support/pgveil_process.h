@@ -27,6 +27,7 @@ class PgveilProcess {
   //   {{PG_PORT}}      port of PgCluster::shared() (started only if the placeholder is used)
   //   {{LISTEN_PORT}}  a free loopback port, also returned by port()
   //   {{DIR}}          a fresh temp dir for state.db, secrets, certificates
+  //   {{ADMIN_PORT}}   another free loopback port (admin API), also returned by admin_port()
   // env: "KEY=VALUE" entries for pgveil (e.g. password_env variables), also used by grant().
   // Waits at most 20 s until the listen port accepts TCP; throws std::runtime_error with
   // pgveil's stderr if it exits first or never listens.
@@ -38,6 +39,7 @@ class PgveilProcess {
   ~PgveilProcess();  // stop()
 
   std::uint16_t port() const { return port_; }
+  std::uint16_t admin_port() const { return admin_port_; }
   const std::string& dir() const { return dir_->path(); }
   const std::string& config_path() const { return config_path_; }
   std::string log() const;  // its stderr so far
@@ -69,6 +71,7 @@ class PgveilProcess {
   std::string binary_, config_path_, stderr_path_;
   std::vector<std::string> env_;
   std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
   pid_t pid_ = -1;
   int exit_code_ = -1;
 };

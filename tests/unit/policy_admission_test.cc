@@ -20,6 +20,7 @@ policy::Grant grant_12() {
   grant.created_at = base_time() - 1h;
   grant.not_before = base_time();
   grant.not_after = base_time() + 1h;  // 2026-12-03T18:00:00Z
+  grant.verifier = "SCRAM-SHA-256$4096:c2FsdA==$a2V5:a2V5";  // admission only needs one to exist
   return grant;
 }
 

@@ -1,0 +1,48 @@
+// Shared set-up for the access-workflow integration tests: a pgveil with people, groups, roles
+// that need one or two approvals or auto-approve, and the admin API on its own port; an HTTP
+// client for the API (cpp-httplib's) and the `pgveil` CLI run as a given token holder.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "support/itf_env.h"
+#include "support/pgveil_process.h"
+#include "support/process.h"
+
+namespace wf {
+
+// The bootstrap admin token the config reads from ADMIN_TOKEN.
+inline constexpr std::string_view kAdminToken = "admin-token-for-tests-0123456789abcdef";
+
+// People: alice (engineering), bob (engineering, oncall-leads), carol (oncall-leads),
+// dave (sales), erin (engineering, oncall). Roles on prod: support (engineering asks,
+// oncall-leads approve, 4h max, idle_timeout as given), breakglass (2 approvals, 1h),
+// oncall_ro (auto-approved for oncall).
+std::string config(const std::string& extra_roles = {}, const std::string& support_idle = "0");
+std::vector<std::string> env();
+
+struct Answer {
+  int status = 0;
+  nlohmann::json body;
+};
+
+// One admin API request as `token` (empty: no Authorization header).
+Answer call(const testsupport::PgveilProcess& pgveil, const std::string& token, const std::string& method,
+            const std::string& path, const nlohmann::json& body = nullptr);
+
+// POST /v1/tokens as admin for `person`; REQUIREs 201 and returns the token.
+std::string issue_token(const testsupport::PgveilProcess& pgveil, const std::string& person);
+
+// `pgveil <args...>` with PGVEIL_SERVER pointing at this pgveil and PGVEIL_TOKEN = token.
+testsupport::RunResult cli(const testsupport::PgveilProcess& pgveil, const std::string& token,
+                           const std::vector<std::string>& args);
+
+// request -> approve -> secret through the API; the approved grant with "secret" added.
+nlohmann::json approved_grant(const testsupport::PgveilProcess& pgveil, const std::string& requester_token,
+                              const std::string& approver_token, const std::string& duration = "1h",
+                              const std::string& role = "support");
+
+}  // namespace wf

@@ -1,0 +1,42 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+#include "proxy/metrics.h"
+
+using Catch::Matchers::Contains;
+
+TEST_CASE("metrics: Prometheus text for counters, gauges, histograms and collectors", "[proxy][metrics]") {
+  proxy::Metrics metrics;
+  auto& total = metrics.counter("pgveil_things_total", "Things seen");
+  auto& red = metrics.counter("pgveil_colour_total", "Colours", R"(colour="red")");
+  metrics.counter("pgveil_colour_total", "Colours", R"(colour="blue")").inc(2);
+  CHECK(&metrics.counter("pgveil_things_total", "ignored") == &total);
+  auto& active = metrics.gauge("pgveil_open", "Open now");
+  auto& latency = metrics.histogram("pgveil_latency_seconds", "Latency", {0.1, 0.5});
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      for (int j = 0; j < 1000; ++j) total.inc();
+    });
+  for (auto& t : threads) t.join();
+  red.inc();
+  active.add(3);
+  active.add(-1);
+  latency.observe(0.05);
+  latency.observe(0.3);
+  latency.observe(2);
+  metrics.add_collector([](std::string& out) { out += "# TYPE pgveil_collected gauge\npgveil_collected 7\n"; });
+  const std::string text = metrics.render();
+  CHECK_THAT(text, Contains("# HELP pgveil_things_total Things seen\n# TYPE pgveil_things_total counter\n"
+                            "pgveil_things_total 4000\n"));
+  CHECK_THAT(text, Contains("pgveil_colour_total{colour=\"blue\"} 2\npgveil_colour_total{colour=\"red\"} 1\n"));
+  CHECK_THAT(text, Contains("# TYPE pgveil_open gauge\npgveil_open 2\n"));
+  CHECK_THAT(text, Contains("pgveil_latency_seconds_bucket{le=\"0.1\"} 1\n"
+                            "pgveil_latency_seconds_bucket{le=\"0.5\"} 2\n"
+                            "pgveil_latency_seconds_bucket{le=\"+Inf\"} 3\n"
+                            "pgveil_latency_seconds_sum 2.35\n"
+                            "pgveil_latency_seconds_count 3\n"));
+  CHECK_THAT(text, Contains("pgveil_collected 7\n"));
+}
