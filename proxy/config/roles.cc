@@ -102,7 +102,7 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
   role.name = field.key.Scalar();
   MapFields m(ctx.diag, field,
               {"description", "databases", "login", "masking", "statements", "max_duration",
-               "requesters", "approvers", "approvals", "idle_timeout"});
+               "requesters", "approvers", "approvals", "idle_timeout", "audit_statements"});
   if (!m.is_map()) return role;
 
   if (const Field* f = m.find("description"))
@@ -122,6 +122,9 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
     if (auto v = read_seconds(ctx.diag, *f, std::chrono::seconds{1})) role.max_duration = *v;
   if (const Field* f = m.find("idle_timeout"))
     if (auto v = read_seconds(ctx.diag, *f, std::chrono::seconds{0})) role.idle_timeout = *v;
+  if (const Field* f = m.find("audit_statements"))
+    if (auto v = read_choice(ctx.diag, *f, {"normalized", "raw"}))
+      role.audit_statements = *v == "raw" ? audit::TextMode::kRaw : audit::TextMode::kNormalized;
   if (const Field* f = m.find("approvals"))
     if (auto v = read_integer(ctx.diag, *f, 1, 100)) role.approvals = static_cast<int>(*v);
   if (const Field* f = m.find("requesters")) {

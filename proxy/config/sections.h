@@ -42,6 +42,9 @@ std::optional<std::string> lookup_env(const LoadContext& ctx, const std::string&
 // masking: { keys, profiles } (masking/rules_yaml.h); read before roles, which name profiles.
 void read_masking(LoadContext& ctx, const Field& field, Config& config);
 
+// audit: { sinks, key, on_failure, queue, statements } (audit_config.h).
+void read_audit(LoadContext& ctx, const Field& field, Config& config);
+
 // listen, workers, tls, limits, store, logging and the sections reserved for later issues.
 void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config);
 

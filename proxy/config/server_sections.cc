@@ -103,11 +103,6 @@ void read_reserved(LoadContext& ctx, const MapFields& top) {
   if (const Field* f = top.find("admin"); f != nullptr && !is_empty_section(f->value))
     ctx.diag.warning(f->key, "admin: the admin API is not available in this build yet; section "
                              "ignored");
-  // Ignoring audit sinks would run queries that the operator asked to have recorded; an audit
-  // sink that cannot record blocks queries (DESIGN.md), so the config is refused instead.
-  if (const Field* f = top.find("audit"); f != nullptr && !is_empty_section(f->value))
-    ctx.diag.error(f->key, "audit: audit is not available in this build yet, so queries would not "
-                           "be recorded as configured; remove the audit section");
 }
 
 }  // namespace
