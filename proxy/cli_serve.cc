@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "proxy/audit_sinks.h"
 #include "proxy/cli.h"
 #include "proxy/logging.h"
 #include "proxy/server.h"
@@ -30,7 +31,14 @@ void add_serve(CLI::App& app, Common& common) {
       spdlog::critical("{}", runtime.error());
       throw Exit{kExitFailure};
     }
-    Server server(common.config_path, std::move(*runtime), std::move(*store));
+    auto audit = open_audit_writer(config->audit);
+    if (!audit) {
+      spdlog::critical("{} (pgveil does not run unaudited when an audit section is configured)", audit.error());
+      throw Exit{kExitFailure};
+    }
+    if (*audit) spdlog::info("audit: {} sink(s), on_failure: {}", config->audit.sinks.size(),
+                             config->audit.on_failure == audit::FailurePolicy::kBlock ? "block" : "continue");
+    Server server(common.config_path, std::move(*runtime), std::move(*store), std::move(*audit));
     throw Exit{server.run()};
   });
 }

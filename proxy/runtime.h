@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/writer.h"
 #include "policy/grant.h"
 #include "policy/grant_store.h"
 #include "proxy/cancel_registry.h"
@@ -35,7 +36,8 @@ struct Services {
   CancelRegistry cancels;
   SessionRegistry sessions;
   pgwire::scram::SaltedPasswordCache scram_cache;
-  CatalogCache catalogs;                            // column names for masking, per database   // upstream logins skip PBKDF2 after the first
+  CatalogCache catalogs;                            // column names for masking, per database
+  std::unique_ptr<audit::Writer> audit;             // null: audit off (no audit: section)
   policy::Now now = [] { return policy::Clock::now(); };
   std::atomic<std::shared_ptr<const Runtime>> runtime;
 };
