@@ -35,7 +35,11 @@ struct AuditedFrontendObserver {
     const std::string why = held->error();
     held.reset();
     if (outcome == audit::Outcome::kRecorded || outcome == audit::Outcome::kDropped) {
-      audit.proceed();
+      if (outcome == audit::Outcome::kDropped) {
+        audit.proceed_unrecorded(why);
+      } else {
+        audit.proceed();
+      }
       co_return inner.on_message(type, body, true, replacement);
     }
     // Each substitute message goes through the inner observer as if the client had sent it, so

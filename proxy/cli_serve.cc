@@ -1,4 +1,6 @@
 #include <fmt/core.h>
+
+#include <csignal>
 #include <spdlog/spdlog.h>
 
 #include "proxy/audit_sinks.h"
@@ -31,6 +33,9 @@ void add_serve(CLI::App& app, Common& common) {
       spdlog::critical("{}", runtime.error());
       throw Exit{kExitFailure};
     }
+    // A file size limit (ulimit -f) must fail an audit write with EFBIG, which the failure policy
+    // handles, instead of killing the proxy.
+    std::signal(SIGXFSZ, SIG_IGN);
     auto audit = open_audit_writer(config->audit);
     if (!audit) {
       spdlog::critical("{} (pgveil does not run unaudited when an audit section is configured)", audit.error());

@@ -42,6 +42,7 @@ void Session::record_end() {
     end.rows = c.rows;
     end.bytes_from_client = c.bytes_from_client;
     end.bytes_to_client = c.bytes_to_client;
+    end.audit_dropped = c.dropped;
   }
   end.reason = end_reason_.empty() ? "closed" : end_reason_;
   record(std::move(end));

@@ -149,6 +149,13 @@ void StatementAudit::proceed() {
   flush_done();
 }
 
+void StatementAudit::proceed_unrecorded(const std::string& why) {
+  ++counts_.dropped;
+  spdlog::warn("session {}: statement {} runs unrecorded (audit.on_failure: continue; {} so far in this session): {}",
+               options_.session.id, held_ ? held_->id : 0, counts_.dropped, why);
+  proceed();
+}
+
 std::string StatementAudit::refuse(char type, const std::string& why) {
   spdlog::warn("session {}: statement {} refused: the audit log cannot record it: {}", options_.session.id,
                held_ ? held_->id : 0, why);

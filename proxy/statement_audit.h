@@ -37,6 +37,7 @@ struct StatementAuditOptions {
 struct StatementCounts {
   std::uint64_t statements = 0, refusals = 0, rows = 0;
   std::uint64_t bytes_from_client = 0, bytes_to_client = 0;
+  std::uint64_t dropped = 0;   // statements run although their event was not recorded (continue)
 };
 
 class StatementAudit {
@@ -49,6 +50,8 @@ class StatementAudit {
   std::optional<audit::Ticket> on_frontend(char type, pgwire::Bytes body);
   // The held statement is forwarded as sent.
   void proceed();
+  // It is forwarded although its event was not recorded (on_failure: continue): counted, logged.
+  void proceed_unrecorded(const std::string& why);
   // The held statement could not be recorded (on_failure: block): the messages to send instead,
   // which make the server refuse it in place (statement_refusal.h).
   std::string refuse(char type, const std::string& why);
