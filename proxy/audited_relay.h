@@ -47,7 +47,7 @@ struct AuditedFrontendObserver {
     const std::string substitute = audit.refuse(type, why);
     std::string one;
     for (std::size_t pos = 0; pos < substitute.size();) {
-      const auto& h = std::get<pgwire::Header>(
+      const pgwire::Header h = std::get<pgwire::Header>(
           pgwire::parse_header(pgwire::as_bytes(std::string_view(substitute).substr(pos)), 0x7fffffff));
       const std::size_t size = std::size_t{1} + h.length;
       const std::string_view message = std::string_view(substitute).substr(pos, size);

@@ -173,7 +173,7 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
     if constexpr (HoldingObserver<Observer>) {
       if (held) {
         // The held message is now first in the buffer, whole; no read happens until it is sent.
-        const auto& h = std::get<pgwire::Header>(pgwire::parse_header(buffer.data(), options.max_message));
+        const pgwire::Header h = std::get<pgwire::Header>(pgwire::parse_header(buffer.data(), options.max_message));
         const std::size_t size = std::size_t{1} + h.length;
         replacement.clear();
         const Verdict verdict = co_await observer.resume(h.type, {buffer.data().data() + 5, size - 5}, replacement);

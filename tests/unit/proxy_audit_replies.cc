@@ -170,7 +170,7 @@ TEST_CASE("statement refusal: the DO statement quotes safely and frames four mes
   proxy::encode_refusal_execute(out, refusal);
   std::string types;
   for (std::size_t pos = 0; pos < out.size();) {
-    const auto& h = std::get<pgwire::Header>(pgwire::parse_header(pgwire::as_bytes(std::string_view(out).substr(pos)), 1 << 20));
+    const pgwire::Header h = std::get<pgwire::Header>(pgwire::parse_header(pgwire::as_bytes(std::string_view(out).substr(pos)), 1 << 20));
     types += h.type;
     pos += h.frame_size();
   }
