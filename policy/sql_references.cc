@@ -1,22 +1,13 @@
 #include "policy/sql_references.h"
 
-#include <pg_query.h>
-
-#include <nlohmann/json.hpp>
 #include <vector>
+
+#include "policy/sql_tree.h"
 
 namespace policy {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string last_name(const Json& fields) {
-  std::string name;
-  for (const auto& f : fields) {
-    if (f.contains("String")) name = f["String"].value("sval", "");
-  }
-  return name;
-}
 
 struct Walker {
   SqlReferences& refs;
@@ -86,19 +77,11 @@ struct Walker {
 }  // namespace
 
 std::expected<SqlReferences, std::string> analyze_sql(std::string_view sql) {
-  const std::string text(sql);
-  PgQueryParseResult result = pg_query_parse(text.c_str());
-  if (result.error != nullptr) {
-    std::string message = result.error->message ? result.error->message : "syntax error";
-    pg_query_free_parse_result(result);
-    return std::unexpected(std::move(message));
-  }
-  Json tree = Json::parse(result.parse_tree, nullptr, /*allow_exceptions=*/false);
-  pg_query_free_parse_result(result);
-  if (tree.is_discarded()) return std::unexpected("libpg_query returned an unreadable parse tree");
+  auto tree = parse_sql_tree(sql);
+  if (!tree) return std::unexpected(std::move(tree.error().message));
   SqlReferences refs;
   Walker walker{refs, {}};
-  walker.walk(tree);
+  walker.walk(*tree);
   refs.relations.erase("");
   for (const auto& name : walker.single_names) {
     if (refs.relations.contains(name)) refs.whole_row = true;

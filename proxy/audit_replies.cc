@@ -5,7 +5,7 @@
 
 namespace proxy {
 
-void AuditReplies::on_frontend(char type, bool ours) {
+void AuditReplies::on_frontend(char type) {
   if (type == 'c' || type == 'f') {
     copy_in_ = false;
     return;
@@ -13,12 +13,12 @@ void AuditReplies::on_frontend(char type, bool ours) {
   if (type == 'S') {
     if (copy_in_) return;
     skipping_ = false;
-    pending_.push_back({type, ours, {}, 0});
+    pending_.push_back({type, {}, 0});
     return;
   }
   if (type != 'P' && type != 'B' && type != 'C' && type != 'D') return;
   if (skipping_) return;   // discarded by the server: no reply will come
-  pending_.push_back({type, ours, {}, 0});
+  pending_.push_back({type, {}, 0});
 }
 
 void AuditReplies::on_statement(char type, std::uint64_t id, Time started, std::vector<Done>& done) {
@@ -28,7 +28,7 @@ void AuditReplies::on_statement(char type, std::uint64_t id, Time started, std::
     done.push_back(std::move(stmt));
     return;
   }
-  pending_.push_back({type, false, std::move(stmt), 0});
+  pending_.push_back({type, std::move(stmt), 0});
 }
 
 void AuditReplies::finish(std::vector<Done>& done) {
@@ -58,7 +58,7 @@ void AuditReplies::on_error(pgwire::Bytes body, std::vector<Done>& done) {
   }
 }
 
-bool AuditReplies::on_backend(char type, pgwire::Bytes body, std::vector<Done>& done) {
+void AuditReplies::on_backend(char type, pgwire::Bytes body, std::vector<Done>& done) {
   Entry* front = pending_.empty() ? nullptr : &pending_.front();
   if (front != nullptr && is_statement(front->type)) front->stmt.bytes += 5 + body.size();
   switch (type) {
@@ -66,27 +66,25 @@ bool AuditReplies::on_backend(char type, pgwire::Bytes body, std::vector<Done>& 
     case '2':
     case '3': {
       const char expected = type == '1' ? 'P' : type == '2' ? 'B' : 'C';
-      if (front == nullptr || front->type != expected) return false;
-      const bool ours = front->ours;
-      pending_.pop_front();
-      return ours;
+      if (front != nullptr && front->type == expected) pending_.pop_front();
+      return;
     }
     case 'T':
     case 'n':
       // A Describe's answer; inside a Query or Execute it is the result's own description (or
       // the answer to a Describe pgveil injected for masking, which the masked relay swallows).
       if (front != nullptr && front->type == 'D') pending_.pop_front();
-      return false;
+      return;
     case 'D':
       if (front != nullptr && is_statement(front->type)) {
         ++front->stmt.rows;
         ++front->result_rows;
       }
-      return false;
+      return;
     case 'C':
     case 'I':
     case 's': {
-      if (front == nullptr || !is_statement(front->type)) return false;
+      if (front == nullptr || !is_statement(front->type)) return;
       if (type == 'C') {
         if (auto complete = pgwire::parse_command_complete(body)) {
           front->stmt.tag = std::string(complete->tag);
@@ -97,11 +95,11 @@ bool AuditReplies::on_backend(char type, pgwire::Bytes body, std::vector<Done>& 
       }
       front->result_rows = 0;
       if (front->type == 'E') finish(done);
-      return false;
+      return;
     }
     case 'E':
       on_error(body, done);
-      return false;
+      return;
     case 'Z':
       while (!pending_.empty()) {
         const char t = pending_.front().type;
@@ -113,16 +111,16 @@ bool AuditReplies::on_backend(char type, pgwire::Bytes body, std::vector<Done>& 
         if (t == 'S' || t == 'Q' || t == 'F') break;
       }
       skipping_ = false;
-      return false;
+      return;
     case 'G':
       if (front != nullptr && front->type == 'E') {
         copy_in_ = true;
         auto it = pending_.begin() + 1;
         while (it != pending_.end() && it->type == 'S') it = pending_.erase(it);
       }
-      return false;
+      return;
     default:
-      return false;
+      return;
   }
 }
 

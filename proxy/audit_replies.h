@@ -1,5 +1,4 @@
-// Which backend reply ends which audited statement (issue #5: statement_done), and which replies
-// answer pgveil's own messages (an in-stream refusal, statement_refusal.h) and must be swallowed.
+// Which backend reply ends which audited statement (issue #5: statement_done).
 //
 // The server answers frontend messages in order (PROTOCOL.md 17), so a FIFO of what was sent,
 // popped by what comes back, pairs them: ParseComplete/BindComplete/CloseComplete pop their
@@ -34,21 +33,20 @@ class AuditReplies {
   };
 
   // A frontend message forwarded upstream other than a statement: Parse, Bind, Close, Describe,
-  // Sync, CopyDone, CopyFail (others need no reply tracking). ours: pgveil sent it itself.
-  void on_frontend(char type, bool ours = false);
+  // Sync, CopyDone, CopyFail (others need no reply tracking).
+  void on_frontend(char type);
   // A Query, Execute or FunctionCall forwarded upstream that runs statement `id`. A statement
   // the server will discard (after an extended-protocol error, before Sync) is done at once.
   void on_statement(char type, std::uint64_t id, Time started, std::vector<Done>& done);
-  // A backend message. Appends the statements it ends to `done`; returns true when it answers one
-  // of pgveil's own messages (swallow it).
-  bool on_backend(char type, pgwire::Bytes body, std::vector<Done>& done);
+  // A backend message, as the client gets it (an ErrorResponse after pgveil swapped in its own
+  // refusal). Appends the statements it ends to `done`.
+  void on_backend(char type, pgwire::Bytes body, std::vector<Done>& done);
 
   bool empty() const { return pending_.empty(); }
 
  private:
   struct Entry {
     char type;  // frontend type: 'P' 'B' 'C' 'D' 'S' 'Q' 'E' 'F'
-    bool ours = false;
     Done stmt;  // 'Q' 'E' 'F'
     std::uint64_t result_rows = 0;  // DataRows since the last CommandComplete
   };

@@ -2,8 +2,9 @@
 // masked observers. A Query, Execute or FunctionCall is held (Verdict::kHold) until the writer
 // says its statement event is recorded (or dropped under on_failure: continue); the relay writes
 // nothing after it meanwhile and the worker thread serves other sessions. Under on_failure: block
-// a statement that could not be recorded is replaced by pgveil's refusal (statement_refusal.h).
-// With audit off these types are not instantiated: the plain path does no extra work.
+// a statement that could not be recorded is replaced so that the server refuses it in place
+// (statement_refusal.h). With audit off these types are not instantiated: the plain path does no
+// extra work.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -12,7 +13,7 @@
 #include "proxy/relay.h"
 #include "proxy/statement_audit.h"
 #include "proxy/ticket_wait.h"
-#include "proxy/wire/framing.h"
+#include "proxy/wire/error.h"
 
 namespace proxy {
 
@@ -21,18 +22,29 @@ struct AuditedFrontendObserver {
   Inner& inner;
   StatementAudit& audit;
   std::optional<audit::Ticket> held{};
+  Verdict held_verdict = Verdict::kForward;   // the inner observer's decision for the held message
+  std::string held_replacement{};
+  char held_type = 0;
 
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
-    if (complete) {
-      held = audit.on_frontend(type, body);
-      if (held) return Verdict::kHold;
-    }
-    return inner.on_message(type, body, complete, replacement);
+    if (complete) held = audit.on_frontend(type, body);
+    held_type = type;
+    // The inner observer decides now (statement rules, masking's injected Describe); its verdict
+    // applies once the statement may proceed. If it is refused instead, the inner bookkeeping
+    // still matches: the substitute is answered like the original (a Query by E+Z; an Execute by
+    // one error, after which the server skips to Sync and the masked relay forgets its Describe).
+    const Verdict verdict = inner.on_message(type, body, complete, replacement);
+    if (!held) return verdict;
+    held_verdict = verdict;
+    held_replacement = std::move(replacement);
+    replacement.clear();
+    return Verdict::kHold;
   }
 
-  asio::awaitable<Verdict> resume(char type, pgwire::Bytes body, std::string& replacement) {
+  asio::awaitable<Verdict> resume(char, pgwire::Bytes, std::string& replacement) {
     const audit::Outcome outcome = co_await wait_for_ticket(*held);
     const std::string why = held->error();
+    const char type = held_type;
     held.reset();
     if (outcome == audit::Outcome::kRecorded || outcome == audit::Outcome::kDropped) {
       if (outcome == audit::Outcome::kDropped) {
@@ -40,25 +52,10 @@ struct AuditedFrontendObserver {
       } else {
         audit.proceed();
       }
-      co_return inner.on_message(type, body, true, replacement);
+      if (held_verdict == Verdict::kReplace) replacement = std::move(held_replacement);
+      co_return held_verdict;
     }
-    // Each substitute message goes through the inner observer as if the client had sent it, so
-    // the masked relay's bookkeeping (its injected Describe, the reply order) stays right.
-    const std::string substitute = audit.refuse(type, why);
-    std::string one;
-    for (std::size_t pos = 0; pos < substitute.size();) {
-      const pgwire::Header h = std::get<pgwire::Header>(
-          pgwire::parse_header(pgwire::as_bytes(std::string_view(substitute).substr(pos)), 0x7fffffff));
-      const std::size_t size = std::size_t{1} + h.length;
-      const std::string_view message = std::string_view(substitute).substr(pos, size);
-      one.clear();
-      if (inner.on_message(h.type, pgwire::as_bytes(message.substr(5)), true, one) == Verdict::kReplace) {
-        replacement += one;
-      } else {
-        replacement += message;
-      }
-      pos += size;
-    }
+    replacement = audit.refuse(type, why);
     co_return Verdict::kReplace;
   }
 
@@ -75,13 +72,23 @@ struct AuditedBackendObserver {
   StatementAudit& audit;
 
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
-    const bool ours = audit.on_backend(type, body) && complete;
-    const Verdict verdict = inner.on_message(type, body, complete, replacement);
-    if (ours) {
-      replacement.clear();
-      return Verdict::kReplace;   // answers pgveil's own refusal messages
+    Verdict verdict = inner.on_message(type, body, complete, replacement);
+    if (type == 'E' && complete && audit.refusals_pending()) {
+      auto fields = pgwire::parse_error_fields(body);
+      std::string ours;
+      if (fields && audit.swap_error(*fields, ours)) {
+        replacement = std::move(ours);
+        verdict = Verdict::kReplace;
+      }
     }
-    audit.sent_to_client(verdict == Verdict::kReplace ? replacement.size() : 5 + body.size());
+    // The audit sees what the client gets: a swapped error's SQLSTATE, not the substitute's.
+    const bool replaced = verdict == Verdict::kReplace;
+    if (replaced && type == 'E' && replacement.size() > 5 && replacement[0] == 'E') {
+      audit.on_backend(type, pgwire::as_bytes(std::string_view(replacement).substr(5)));
+    } else {
+      audit.on_backend(type, body);
+    }
+    audit.sent_to_client(replaced ? replacement.size() : 5 + body.size());
     return verdict;
   }
   // Errors and command tags are read whole (they are small).

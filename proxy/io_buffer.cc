@@ -16,7 +16,11 @@ std::uint8_t* allocate(std::size_t capacity) {
   return static_cast<std::uint8_t*>(p);
 }
 
+// Holds buffers of one capacity: the relay's buffer_size, learnt from acquire(). A buffer of any
+// other size (a startup leftover, one grown for a large message) is freed on release rather than
+// kept: one such buffer at the back of the list would otherwise turn away every standard one.
 struct Pool {
+  std::size_t capacity = 0;
   std::vector<IoBuffer> free;
 };
 thread_local Pool pool;
@@ -61,25 +65,27 @@ void IoBuffer::reserve(std::size_t capacity) {
 }
 
 IoBuffer BufferPool::acquire(std::size_t capacity) {
-  auto& free = pool.free;
-  if (!free.empty() && free.back().capacity() == capacity) {
-    IoBuffer b = std::move(free.back());
-    free.pop_back();
-    b.clear();
-    return b;
+  if (capacity != pool.capacity) {   // buffer_size changed (SIGHUP): the pooled ones are stale
+    pool.free.clear();
+    pool.capacity = capacity;
   }
-  return IoBuffer(capacity);
+  if (pool.free.empty()) return IoBuffer(capacity);
+  IoBuffer b = std::move(pool.free.back());
+  pool.free.pop_back();
+  b.clear();
+  return b;
 }
 
 void BufferPool::release(IoBuffer&& buffer) {
   if (!buffer.allocated()) return;
-  auto& free = pool.free;
-  if (free.size() >= kMaxPooled || (!free.empty() && free.back().capacity() != buffer.capacity())) {
+  if (buffer.capacity() != pool.capacity || pool.free.size() >= kMaxPooled) {
     IoBuffer drop = std::move(buffer);
     return;
   }
   buffer.clear();
-  free.push_back(std::move(buffer));
+  pool.free.push_back(std::move(buffer));
 }
+
+std::size_t BufferPool::pooled() { return pool.free.size(); }
 
 }  // namespace proxy

@@ -51,8 +51,10 @@ class IoBuffer {
 class BufferPool {
  public:
   static IoBuffer acquire(std::size_t capacity);
-  // Returns the buffer to the pool (or frees it when it has an odd size or the pool is full).
+  // Returns the buffer to the pool, or frees it when its size is not the one acquire() hands out
+  // or the pool is full.
   static void release(IoBuffer&& buffer);
+  static std::size_t pooled();   // buffers held by this thread's pool (for tests)
   static constexpr std::size_t kMaxPooled = 256;
 };
 

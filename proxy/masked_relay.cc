@@ -99,6 +99,10 @@ bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fie
 
 Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
   tracker.on_frontend(type);
+  if (gate.refuse(type, body, complete, replacement)) {
+    if (type != pgwire::fe::kParse) state.order.on_query();   // answered like a Query: error, ReadyForQuery
+    return Verdict::kReplace;
+  }
   const auto known = [](const std::unordered_map<std::string, SqlRisk>& map, std::string_view name) {
     auto it = map.find(std::string(name));
     return it == map.end() ? SqlRisk{} : it->second;   // unknown: the server will fail it; else fail closed
@@ -328,6 +332,7 @@ Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool co
       if (type == pgwire::be::kErrorResponse && (fields->severity == "FATAL" || fields->severity == "PANIC")) {
         fatal_seen = true;
       }
+      if (type == pgwire::be::kErrorResponse && gate.swap_error(*fields, replacement)) return Verdict::kReplace;
       auto profile = state.current_profile();
       if (!profile || !mask_error_fields(*profile, *fields)) return Verdict::kForward;
       if (type == pgwire::be::kErrorResponse) {

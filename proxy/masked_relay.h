@@ -25,6 +25,7 @@
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
 #include "proxy/reply_order.h"
+#include "proxy/statement_gate.h"
 #include "proxy/wire/bytes.h"
 #include "proxy/wire/error.h"
 
@@ -72,8 +73,9 @@ struct MaskedFrontendObserver {
   ProtocolTracker& tracker;
   MaskingState& state;
   std::chrono::milliseconds idle;
+  StatementGate& gate;
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement);
-  bool needs_whole(char type) const { return type == 'E'; }
+  bool needs_whole(char type) const { return type == 'E' || gate.needs_whole(type); }
   std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
 };
 
@@ -81,6 +83,7 @@ struct MaskedBackendObserver {
   ProtocolTracker& tracker;
   MaskingState& state;
   bool& fatal_seen;
+  StatementGate& gate;
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement);
   // Every message that can carry data is rewritten whole (bounded by the relay's max_message).
   bool needs_whole(char) const { return true; }

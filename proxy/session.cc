@@ -323,6 +323,8 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   upstream_key_ = upstream->backend_key;
   minted_ = services_.cancels.mint({database, upstream_pid_, upstream_key_});
   if (!co_await prepare_masking(database)) co_return std::nullopt;
+  gate_ = std::make_unique<StatementGate>(grant_->role, database,
+                                          [services = &services_] { return services->runtime.load()->config; });
   start_statement_audit();
 
   std::string out;

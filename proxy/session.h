@@ -21,6 +21,7 @@
 #include "proxy/relay.h"
 #include "proxy/statement_audit.h"
 #include "proxy/runtime.h"
+#include "proxy/statement_gate.h"
 #include "proxy/stream.h"
 #include "proxy/wire/error.h"
 #include "proxy/wire/startup.h"
@@ -94,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   IoBuffer startup_buffer_;
   bool server_fatal_seen_ = false;
   std::unique_ptr<MaskingState> masking_;   // null: no masking, the plain relay
+  std::unique_ptr<StatementGate> gate_;      // the role's statement rules
   std::unique_ptr<StatementAudit> statement_audit_;   // null: audit off
   std::string refusal_rule_;   // set before an admission refusal: it is recorded with this rule
   std::string end_reason_;     // for session_end

@@ -23,20 +23,23 @@ constexpr std::uint32_t kMaxBackendMessage = 0x3fffffff;
 
 struct FrontendObserver {
   ProtocolTracker& tracker;
+  StatementGate& gate;
   std::chrono::milliseconds idle;
-  Verdict on_message(char type, pgwire::Bytes, bool, std::string&) {
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
     tracker.on_frontend(type);
+    if (gate.refuse(type, body, complete, replacement)) return Verdict::kReplace;
     // Forward Terminate, then close (PROTOCOL.md rule 27).
     return type == pgwire::fe::kTerminate ? Verdict::kStop : Verdict::kForward;
   }
-  bool needs_whole(char) const { return false; }
+  bool needs_whole(char type) const { return gate.needs_whole(type); }
   std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
 };
 
 struct BackendObserver {
   ProtocolTracker& tracker;
+  StatementGate& gate;
   bool& fatal_seen;
-  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string&) {
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
     if (type == pgwire::be::kReadyForQuery && complete && body.size() == 1) {
       tracker.on_backend(type, static_cast<char>(body[0]));
     } else {
@@ -45,6 +48,7 @@ struct BackendObserver {
     if (type == pgwire::be::kErrorResponse && complete) {
       auto fields = pgwire::parse_error_fields(body);
       if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC")) fatal_seen = true;
+      if (fields && gate.swap_error(*fields, replacement)) return Verdict::kReplace;
     }
     return Verdict::kForward;
   }
@@ -142,12 +146,12 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
   const RelaySides sides{*client_, *upstream_, to_server, to_client, upstream_position, client_position_};
   Ended ended;
   if (masking_) {
-    MaskedFrontendObserver frontend{tracker_, *masking_, cfg.limits.idle_timeout};
-    MaskedBackendObserver backend{tracker_, *masking_, server_fatal_seen_};
+    MaskedFrontendObserver frontend{tracker_, *masking_, cfg.limits.idle_timeout, *gate_};
+    MaskedBackendObserver backend{tracker_, *masking_, server_fatal_seen_, *gate_};
     ended = co_await race(sides, std::move(client_rest), frontend, backend, statement_audit_.get(), watch_stop());
   } else {
-    FrontendObserver frontend{tracker_, cfg.limits.idle_timeout};
-    BackendObserver backend{tracker_, server_fatal_seen_};
+    FrontendObserver frontend{tracker_, *gate_, cfg.limits.idle_timeout};
+    BackendObserver backend{tracker_, *gate_, server_fatal_seen_};
     ended = co_await race(sides, std::move(client_rest), frontend, backend, statement_audit_.get(), watch_stop());
   }
 

@@ -5,13 +5,14 @@
 
 #include "audit/statement.h"
 #include "masking/masks.h"
-#include "proxy/statement_refusal.h"
+#include "proxy/wire/error.h"
 #include "proxy/wire/frontend_messages.h"
 
 namespace proxy {
 namespace {
 
 constexpr std::size_t kTextCacheSize = 256;
+constexpr std::string_view kAuditRefusalStatement = "pgveil_audit_refusal";
 
 audit::StatementInfo unknown_statement(std::string_view kind) {
   audit::StatementInfo info;
@@ -160,26 +161,28 @@ std::string StatementAudit::refuse(char type, const std::string& why) {
   spdlog::warn("session {}: statement {} refused: the audit log cannot record it: {}", options_.session.id,
                held_ ? held_->id : 0, why);
   ++counts_.refusals;
-  const StatementRefusal refusal{
-      "58030",
+  auto error = pgwire::make_error(
+      "ERROR", kAuditRefusalSqlstate,
       "pgveil refused to run this statement: the audit log cannot record it (audit.on_failure: block)",
       "Nothing was run. Try again in a moment: pgveil runs statements again as soon as the audit log records; "
-      "if this persists, tell the pgveil operators (pgveil's log names the audit sink and the cause)."};
+      "if this persists, tell the pgveil operators (pgveil's log names the audit sink and the cause).");
   std::string out;
   if (type == 'E') {
-    encode_refusal_execute(out, refusal);
-    for (char ours : {'C', 'P', 'B'}) replies_.on_frontend(ours, true);
+    // A Parse of an unknown word fails where the Execute's reply would be, and as a failed named
+    // Parse it leaves the client's statements and portals as they were.
+    std::string parse;
+    pgwire::encode_parse(parse, kAuditRefusalStatement, "");
+    refusals_.substitute('P', pgwire::as_bytes(std::string_view(parse).substr(5)), std::move(error), out);
   } else {
-    encode_refusal_query(out, refusal);
+    refusals_.substitute('Q', {}, std::move(error), out);
   }
   proceed();   // the substitute takes the statement's place in the reply order
   return out;
 }
 
-bool StatementAudit::on_backend(char type, pgwire::Bytes body) {
-  const bool ours = replies_.on_backend(type, body, done_);
+void StatementAudit::on_backend(char type, pgwire::Bytes body) {
+  replies_.on_backend(type, body, done_);
   flush_done();
-  return ours;
 }
 
 void StatementAudit::flush_done() {

@@ -22,6 +22,7 @@
 #include "masking/profile.h"
 #include "proxy/audit_replies.h"
 #include "proxy/masked_relay.h"
+#include "proxy/statement_refusal.h"
 #include "proxy/wire/bytes.h"
 
 namespace proxy {
@@ -33,6 +34,9 @@ struct StatementAuditOptions {
   std::function<std::shared_ptr<const masking::Profile>()> profile;  // empty or null: no masking
   MaskingState* masking = nullptr;                                    // masked columns per statement
 };
+
+// io_error: the audit log's storage failed (PostgreSQL's class 58, "system error").
+inline constexpr std::string_view kAuditRefusalSqlstate = "58030";
 
 struct StatementCounts {
   std::uint64_t statements = 0, refusals = 0, rows = 0;
@@ -52,12 +56,15 @@ class StatementAudit {
   void proceed();
   // It is forwarded although its event was not recorded (on_failure: continue): counted, logged.
   void proceed_unrecorded(const std::string& why);
-  // The held statement could not be recorded (on_failure: block): the messages to send instead,
-  // which make the server refuse it in place (statement_refusal.h).
+  // The held statement could not be recorded (on_failure: block): what to send instead, which
+  // makes the server refuse it in place (statement_refusal.h): a Query for a Query or
+  // FunctionCall, a failing Parse of pgveil's own statement name for an Execute.
   std::string refuse(char type, const std::string& why);
-  // Every backend message, before it is forwarded; true: it answers pgveil's own message
-  // (swallow it). `sent`: bytes that go to the client for it.
-  bool on_backend(char type, pgwire::Bytes body);
+  // A backend ErrorResponse that answers one of refuse()'s substitutes: `out` gets the client's.
+  bool swap_error(const pgwire::ErrorFields& fields, std::string& out) { return refusals_.swap_error(fields, out); }
+  bool refusals_pending() const { return refusals_.pending(); }
+  // Every backend message as it goes to the client (after masking and error swaps).
+  void on_backend(char type, pgwire::Bytes body);
   void sent_to_client(std::size_t bytes) { counts_.bytes_to_client += bytes; }
 
   const StatementCounts& counts() const { return counts_; }
@@ -91,6 +98,7 @@ class StatementAudit {
   AuditReplies replies_;
   std::vector<AuditReplies::Done> done_;
   std::optional<Held> held_;
+  RequestRefusals refusals_;
   std::uint64_t next_id_ = 1;
   StatementCounts counts_;
 };

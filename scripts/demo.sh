@@ -171,6 +171,7 @@ Connect as alice (the secret is shown once; it works until the grant ends):
 Then try:  SELECT first_name, last_name, email, ssn, iban FROM customers LIMIT 5;
            (role support masks them: profile pii-strict in examples/pgveil.yaml)
            SELECT upper(email) FROM customers;   -- refused: ERROR 42501
+           DELETE FROM orders;                   -- refused: role support is read-only
 Without a grant (e.g. user=bob) pgveil refuses the login and says how to ask for access.
 More grants (the config wants the dba login's password in PGVEIL_DEMO_DBA_PASSWORD):
   PGVEIL_DEMO_DBA_PASSWORD=\$(cat $WORK/secrets/dba) \\

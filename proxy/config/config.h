@@ -8,6 +8,7 @@
 #pragma once
 
 #include "masking/profile.h"
+#include "policy/statement_rules.h"
 
 #include <chrono>
 #include <cstdint>
@@ -79,7 +80,9 @@ struct Role {
   std::string login;                   // key into databases.<db>.logins, present in every listed db
   // Masking profile: a name in masking.profiles, or "none".
   std::string masking = "none";
-  std::string statements = "all";  // "all" | "read-only"
+  std::string statements = "all";  // "all" | "read-only", as written
+  // statements + deny_functions + allow_functions, as the relay enforces them.
+  policy::StatementRules statement_rules;
   std::chrono::seconds max_duration{4 * 3600};
   std::vector<std::string> requesters, approvers;  // group names
   int approvals = 1;

@@ -54,17 +54,6 @@ void check_masking(LoadContext& ctx, const Field& field, const Role& role, const
                                         known.empty() ? "no profiles are defined" : "defined: " + known));
 }
 
-// Statement rules need SQL analysis, which this build does not have yet: a role that asks for
-// read-only must not load and then allow writes (fail closed). The brokered login's own
-// privileges are the enforcement until then (examples/roles.sql).
-void check_statements(LoadContext& ctx, const Field& field, const Role& role) {
-  if (role.statements == "all") return;
-  ctx.diag.error(field.key, fmt::format("{}: role '{}' asks for statements: {}, but statement rules are not "
-                                        "enforced by this build; use statements: all with a least-privilege "
-                                        "login (see examples/roles.sql)",
-                                        field.path, role.name, role.statements));
-}
-
 void check_databases(LoadContext& ctx, const Field& field, Role& role, const Config& config) {
   if (role.databases.empty()) {
     ctx.diag.error(field.key, fmt::format("{}: list at least one database", field.path));
@@ -102,7 +91,8 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
   role.name = field.key.Scalar();
   MapFields m(ctx.diag, field,
               {"description", "databases", "login", "masking", "statements", "max_duration",
-               "requesters", "approvers", "approvals", "idle_timeout", "audit_statements"});
+               "requesters", "approvers", "approvals", "idle_timeout", "deny_functions",
+               "allow_functions", "audit_statements"});
   if (!m.is_map()) return role;
 
   if (const Field* f = m.find("description"))
@@ -113,11 +103,7 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
       check_masking(ctx, *f, role, config);
     }
   }
-  if (const Field* f = m.find("statements"))
-    if (auto v = read_choice(ctx.diag, *f, {"all", "read-only"})) {
-      role.statements = *v;
-      check_statements(ctx, *f, role);
-    }
+  read_statement_rules(ctx, m, role);
   if (const Field* f = m.find("max_duration"))
     if (auto v = read_seconds(ctx.diag, *f, std::chrono::seconds{1})) role.max_duration = *v;
   if (const Field* f = m.find("idle_timeout"))

@@ -30,6 +30,9 @@ void read_people(LoadContext& ctx, const Field& section, Config& config);
 // roles: { NAME: {...} }, checked against the databases and people already read.
 void read_roles(LoadContext& ctx, const Field& section, Config& config);
 
+// roles.<name>.statements, deny_functions, allow_functions (statement_rules_section.cc).
+void read_statement_rules(LoadContext& ctx, const MapFields& role_fields, Role& role);
+
 // A secret in a file (password, HMAC key): at most 64 KiB, trailing newlines dropped, not empty.
 struct SecretFile {
   std::string content;

@@ -43,9 +43,17 @@ TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgve
     REQUIRE(conn.has_value());
     CHECK(conn->value("SELECT current_user") == "support_ro");
     CHECK(conn->value("SELECT count(*) FROM customers") == "10000");
+    // Role support is read-only (statement rules, masked relay): pgveil refuses the write...
     const auto write = conn->query("DELETE FROM orders");
     REQUIRE_FALSE(write.has_value());
-    CHECK(write.error().sqlstate == "25006");
+    CHECK(write.error().sqlstate == "42501");
+    CHECK(write.error().message == "pgveil: role \"support\" is read-only: DELETE is not allowed");
+    const auto prepared = conn->query_params("UPDATE customers SET email = $1", {"x"});
+    REQUIRE_FALSE(prepared.has_value());
+    CHECK(prepared.error().sqlstate == "42501");
+    CHECK(conn->value("SELECT count(*) FROM orders") != "0");
+    // ...and the login could not write anyway (examples/roles.sql: defence in depth).
+    CHECK(conn->value("SHOW default_transaction_read_only") == "on");
   }
   SECTION("psql, as printed by grant create") {
     const auto r = testsupport::run({PgCluster::bin("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d",

@@ -257,18 +257,6 @@ roles:
   CHECK(problems[0].line == line_of(yaml, "(unclosed"));
 }
 
-TEST_CASE("statements: read-only is refused until statement rules are enforced", "[config]") {
-  const std::string yaml = kDatabases + R"(roles:
-  support:
-    databases: [prod]
-    login: ro
-    statements: read-only
-)";
-  const auto problems = errors_of(yaml);
-  REQUIRE(problems.size() == 1);
-  CHECK(problems[0].line == line_of(yaml, "statements: read-only"));
-  CHECK_THAT(problems[0].message, Catch::Contains("not enforced by this build"));
-}
 
 TEST_CASE("a PostgreSQL grant store is refused until it exists", "[config]") {
   const std::string yaml = kDatabases + kRoles + "store: { postgres: 'host=ctl' }\n";

@@ -346,7 +346,8 @@ TEST_CASE("examples/pgveil.yaml loads with its secrets provided", "[config]") {
   CHECK(config.people.size() == 2);
   const proxy::Role* support = config.role("support");
   REQUIRE(support != nullptr);
-  CHECK(support->statements == "all");
+  CHECK(support->statements == "read-only");
+  CHECK(support->statement_rules.mode == policy::StatementMode::kReadOnly);
   CHECK(support->masking == "pii-strict");
   REQUIRE(config.masking_profile(*support) != nullptr);
   CHECK(config.masking_profile(*support)->columns.size() == 6);
