@@ -36,6 +36,7 @@ void put_body(Json& j, const SessionEnd& e) {
   j["bytes_from_client"] = e.bytes_from_client;
   j["bytes_to_client"] = e.bytes_to_client;
   j["reason"] = e.reason;
+  j["audit_dropped"] = e.audit_dropped;
 }
 
 void put_body(Json& j, const AuthFailure& e) {

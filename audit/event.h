@@ -45,6 +45,7 @@ struct SessionEnd {
   std::uint64_t statements = 0, refusals = 0, rows = 0;
   std::uint64_t bytes_from_client = 0, bytes_to_client = 0;
   std::string reason;  // "client terminated", "grant expired", "grant revoked", "upstream closed", ...
+  std::uint64_t audit_dropped = 0;  // on_failure: continue: this session's statements run unrecorded
 };
 
 struct AuthFailure {

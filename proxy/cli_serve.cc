@@ -1,6 +1,9 @@
 #include <fmt/core.h>
+
+#include <csignal>
 #include <spdlog/spdlog.h>
 
+#include "proxy/audit_sinks.h"
 #include "proxy/cli.h"
 #include "proxy/logging.h"
 #include "proxy/server.h"
@@ -30,7 +33,17 @@ void add_serve(CLI::App& app, Common& common) {
       spdlog::critical("{}", runtime.error());
       throw Exit{kExitFailure};
     }
-    Server server(common.config_path, std::move(*runtime), std::move(*store));
+    // A file size limit (ulimit -f) must fail an audit write with EFBIG, which the failure policy
+    // handles, instead of killing the proxy.
+    std::signal(SIGXFSZ, SIG_IGN);
+    auto audit = open_audit_writer(config->audit);
+    if (!audit) {
+      spdlog::critical("{} (pgveil does not run unaudited when an audit section is configured)", audit.error());
+      throw Exit{kExitFailure};
+    }
+    if (*audit) spdlog::info("audit: {} sink(s), on_failure: {}", config->audit.sinks.size(),
+                             config->audit.on_failure == audit::FailurePolicy::kBlock ? "block" : "continue");
+    Server server(common.config_path, std::move(*runtime), std::move(*store), std::move(*audit));
     throw Exit{server.run()};
   });
 }

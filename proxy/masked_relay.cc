@@ -173,6 +173,17 @@ Verdict MaskedBackendObserver::on_description(pgwire::Bytes body, std::string& r
     return catalog ? catalog->find(oid, attnum) : std::nullopt;
   };
   state.plan = masking::build_plan(profile, *description, resolve);
+  if (state.count_columns) {
+    state.plan_masked.clear();
+    const auto columns = state.plan.columns();
+    std::size_t i = 0;
+    for (const auto& field : *description) {
+      if (i >= columns.size() || columns[i++].kind != masking::ColumnAction::Kind::kMask) continue;
+      const auto identity = field.table_oid != 0 ? resolve(field.table_oid, field.column_attnum) : std::nullopt;
+      state.plan_masked.push_back(identity ? fmt::format("{}.{}.{}", identity->schema, identity->table, identity->column)
+                                           : std::string(field.name));
+    }
+  }
   if (answer.derived && profile && profile->on_unprovable == masking::OnUnprovable::kRefuse) {
     // A computed column (no table OID) of a statement that reads masked columns may carry them
     // through any expression: refuse rather than guess (issue #4, item 4).
@@ -206,6 +217,10 @@ Verdict MaskedBackendObserver::on_row(pgwire::Bytes body, std::string& replaceme
                   "Select the column in text format or without the expression.", replacement);
   }
   state.counters.masked_values += masked->masked_values;
+  if (state.count_columns) {
+    for (const auto& name : state.plan_masked) ++state.masked_columns[name];
+    if (masked->detections > 0) state.masked_columns["(detected)"] += masked->detections;
+  }
   return Verdict::kReplace;
 }
 

@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +55,12 @@ struct MaskingState {
   bool copy_out = false;               // CopyData rows under the detectors
   std::shared_ptr<const masking::Profile> copy_profile;
   MaskingCounters counters;
+  // With audit on: values masked per column ("schema.table.column", or the result column's name
+  // for computed ones; "(detected)" for spans the value detectors replaced), until the audit
+  // takes them for the statement's statement_done.
+  bool count_columns = false;
+  std::vector<std::string> plan_masked;   // names of the current plan's columns under a rule
+  std::map<std::string, std::uint64_t> masked_columns;
 };
 
 struct MaskedFrontendObserver {

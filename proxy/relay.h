@@ -12,6 +12,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstring>
 #include <tuple>
 #include <string>
@@ -48,6 +49,15 @@ enum class Verdict {
   kForward,   // pass the original bytes on
   kReplace,   // send `replacement` (possibly empty: swallow) instead; only for complete messages
   kStop,      // forward it, then end the relay
+  kHold,      // forward what came before it, then wait for `observer.resume()` (complete messages only)
+};
+
+// An observer that may hold a message (audit write-ahead) has
+//   asio::awaitable<Verdict> resume(char type, pgwire::Bytes body, std::string& replacement),
+// awaited after everything before the held message was written: kForward or kReplace (or kStop).
+template <class Observer>
+concept HoldingObserver = requires(Observer& o, char type, pgwire::Bytes body, std::string& out) {
+  { o.resume(type, body, out) } -> std::same_as<asio::awaitable<Verdict>>;
 };
 
 // Observer:
@@ -67,10 +77,13 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
   // no pooled buffer; what arrives is copied into one (a request or reply of a few hundred bytes).
   std::array<std::uint8_t, kIdleReadSize> idle_read;
   std::string replacement, out;   // used only by observers that rewrite
+  bool unread = false;            // the buffer still holds whole messages (after a hold)
   for (;;) {
     std::error_code ec;
     std::size_t n = 0;
-    if (buffer.empty()) {
+    if (unread) {
+      // Process what is left before reading more.
+    } else if (buffer.empty()) {
       BufferPool::release(std::move(buffer));
       if (out.capacity() > kIdleReadSize) std::string().swap(out);   // idle sessions keep nothing
       const auto idle = observer.idle_limit();
@@ -88,12 +101,13 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
     } else {
       std::tie(ec, n) = co_await from.read_some(buffer.free_space());
     }
-    if (ec) {
+    if (!unread && ec) {
       const bool closed = ec == asio::error::eof || ec == asio::error::connection_reset ||
                           ec == asio::ssl::error::stream_truncated;
       co_return RelayOutcome{closed ? RelayEnd::kPeerClosed : RelayEnd::kReadError, ec.message()};
     }
-    buffer.commit(n);
+    if (!unread) buffer.commit(n);
+    unread = false;
 
     const std::uint8_t* data = buffer.data().data();
     const std::size_t end = buffer.size();
@@ -107,6 +121,7 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
     std::size_t flushed = 0;     // data[0, flushed) is already in `out`
     std::size_t grow_to = 0;     // a message that must be whole does not fit the buffer
     std::string protocol_error;
+    bool held = false;
     while (pos < end && streaming == 0) {
       auto header = pgwire::parse_header({data + pos, end - pos}, options.max_message);
       if (std::holds_alternative<pgwire::NeedMore>(header)) break;
@@ -133,6 +148,10 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
         out += replacement;
         flushed = pos + size;
       }
+      if (verdict == Verdict::kHold && available == size) {
+        held = true;   // pos stays at the held message
+        break;
+      }
       if (verdict == Verdict::kStop) stop = true;
       pos += available;
       streaming = size - available;
@@ -150,6 +169,25 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
       if (wec) co_return RelayOutcome{RelayEnd::kWriteError, wec.message()};
       position.at_boundary = streaming == 0;
       buffer.consume(pos);
+    }
+    if constexpr (HoldingObserver<Observer>) {
+      if (held) {
+        // The held message is now first in the buffer, whole; no read happens until it is sent.
+        const pgwire::Header h = std::get<pgwire::Header>(pgwire::parse_header(buffer.data(), options.max_message));
+        const std::size_t size = std::size_t{1} + h.length;
+        replacement.clear();
+        const Verdict verdict = co_await observer.resume(h.type, {buffer.data().data() + 5, size - 5}, replacement);
+        position.at_boundary = false;
+        const std::error_code wec =
+            verdict == Verdict::kReplace ? co_await to.write_all(replacement)
+                                         : co_await to.write_all({buffer.data().data(), size});
+        if (wec) co_return RelayOutcome{RelayEnd::kWriteError, wec.message()};
+        position.at_boundary = true;
+        buffer.consume(size);
+        if (verdict == Verdict::kStop) co_return RelayOutcome{RelayEnd::kStopped, {}};
+        unread = !buffer.empty();
+        continue;
+      }
     }
     if (grow_to > 0) buffer.reserve(grow_to);
     if (!protocol_error.empty()) co_return RelayOutcome{RelayEnd::kProtocolError, protocol_error};

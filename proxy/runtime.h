@@ -12,6 +12,7 @@
 #include <string>
 
 #include "policy/auth_limiter.h"
+#include "audit/writer.h"
 #include "policy/grant.h"
 #include "policy/grant_store.h"
 #include "proxy/cancel_registry.h"
@@ -37,7 +38,8 @@ struct Services {
   CancelRegistry cancels;
   SessionRegistry sessions;
   pgwire::scram::SaltedPasswordCache scram_cache;
-  CatalogCache catalogs;                            // column names for masking, per database   // upstream logins skip PBKDF2 after the first
+  CatalogCache catalogs;                            // column names for masking, per database
+  std::unique_ptr<audit::Writer> audit;             // null: audit off (no audit: section)
   policy::Now now = [] { return policy::Clock::now(); };
   std::atomic<std::shared_ptr<const Runtime>> runtime;
   Metrics metrics;                                  // GET /metrics on the admin API

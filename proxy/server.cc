@@ -16,9 +16,10 @@
 namespace proxy {
 
 Server::Server(std::string config_path, std::shared_ptr<const Runtime> runtime,
-               std::unique_ptr<policy::GrantStore> store)
+               std::unique_ptr<policy::GrantStore> store, std::unique_ptr<audit::Writer> audit)
     : config_path_(std::move(config_path)), store_(std::move(store)) {
   services_.store = store_.get();
+  services_.audit = std::move(audit);
   services_.runtime.store(std::move(runtime));
   services_.grants_changed = [this] {
     grants_poked_ = true;
@@ -31,6 +32,8 @@ Server::~Server() {
   stopping_ = true;
   watcher_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+  // Before the workers' io_contexts go: ticket callbacks post to them.
+  if (services_.audit) services_.audit->close();
 }
 
 asio::io_context& Server::next_worker() {
@@ -92,6 +95,7 @@ int Server::run() {
   guards.clear();
   for (auto& worker : workers_) worker->stop();
   for (auto& t : threads) t.join();
+  if (services_.audit) services_.audit->close();   // writes what is queued
   stopping_ = true;
   watcher_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
@@ -114,6 +118,15 @@ asio::awaitable<void> Server::accept_loop() {
     const std::uint64_t id = next_session_id_++;
     if (services_.sessions.size() >= runtime->config->limits.max_sessions) {
       spdlog::warn("session {}: refused, {} sessions already open (limits.max_sessions)", id, services_.sessions.size());
+      if (services_.audit) {
+        std::error_code pec;
+        const auto peer = socket.remote_endpoint(pec);
+        audit::SessionRef ref;
+        ref.id = id;
+        services_.audit->submit(audit::Event(audit::Refusal{
+            ref, pec ? std::string() : fmt::format("{}:{}", peer.address().to_string(), peer.port()), "admission",
+            "limits.max_sessions", "53300", "sorry, too many clients already", std::nullopt}));
+      }
       asio::co_spawn(worker, [s = std::make_shared<asio::ip::tcp::socket>(std::move(socket))]() -> asio::awaitable<void> {
         std::string out;
         pgwire::encode_error_response(out, pgwire::make_error("FATAL", "53300", "sorry, too many clients already",
@@ -159,7 +172,7 @@ asio::awaitable<void> Server::drain() {
     spdlog::info("terminating {} sessions still open after the drain deadline", remaining.size());
     for (auto& s : remaining) {
       s->stop(StopReason{"57P01", "terminating connection due to administrator command",
-                         "pgveil is shutting down; reconnect in a moment."});
+                         "pgveil is shutting down; reconnect in a moment.", "pgveil shutting down"});
     }
     remaining.clear();
     const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -173,15 +186,32 @@ void Server::reload() {
   auto loaded = load_config(config_path_);
   if (!loaded) {
     spdlog::error("reload of {} failed, keeping the previous configuration:", config_path_);
-    for (const auto& p : loaded.error()) spdlog::error("  {}", p.to_string());
+    std::vector<std::string> problems;
+    for (const auto& p : loaded.error()) {
+      spdlog::error("  {}", p.to_string());
+      problems.push_back(p.to_string());
+    }
+    record_reload(false, std::move(problems));
     return;
   }
   auto runtime = Runtime::build(*loaded);
   if (!runtime) {
     spdlog::error("reload of {} failed, keeping the previous configuration: {}", config_path_, runtime.error());
+    record_reload(false, {runtime.error()});
     return;
   }
   const auto old = services_.runtime.load();
+  if (!(*loaded)->audit.same_writer(old->config->audit)) {
+    // The writer's sinks are open files and threads; swapping them under live sessions could
+    // lose or reorder events, so this waits for a restart, and nothing else of the reload applies.
+    const std::string problem = fmt::format(
+        "{}: audit.sinks, audit.key, audit.on_failure and audit.queue cannot change on reload; restart pgveil to "
+        "apply them (audit.statements and roles' audit_statements can)",
+        config_path_);
+    spdlog::error("reload of {} refused, keeping the previous configuration: {}", config_path_, problem);
+    record_reload(false, {problem});
+    return;
+  }
   const auto& now = *(*runtime)->config;
   if (now.listen.host != old->config->listen.host || now.listen.port != old->config->listen.port ||
       now.workers != old->config->workers || now.store_sqlite != old->config->store_sqlite) {
@@ -190,6 +220,11 @@ void Server::reload() {
   for (const auto& w : now.warnings) spdlog::warn("{}", w.to_string());
   services_.runtime.store(std::move(*runtime));
   spdlog::info("configuration reloaded from {}; new sessions use it", config_path_);
+  record_reload(true, {});
+}
+
+void Server::record_reload(bool ok, std::vector<std::string> problems) {
+  if (services_.audit) services_.audit->submit(audit::Event(audit::ConfigReload{config_path_, ok, std::move(problems)}));
 }
 
 void Server::register_metrics() {

@@ -21,7 +21,9 @@ namespace proxy {
 
 class Server {
  public:
-  Server(std::string config_path, std::shared_ptr<const Runtime> runtime, std::unique_ptr<policy::GrantStore> store);
+  // audit: the writer opened from the config's audit section; null = audit off.
+  Server(std::string config_path, std::shared_ptr<const Runtime> runtime, std::unique_ptr<policy::GrantStore> store,
+         std::unique_ptr<audit::Writer> audit = nullptr);
   ~Server();
   // Blocks until the server has shut down; returns the process exit code.
   int run();
@@ -31,6 +33,8 @@ class Server {
   asio::awaitable<void> signal_loop();
   asio::awaitable<void> drain();
   void reload();
+  // Records the reload's outcome in the audit log (config_reload).
+  void record_reload(bool ok, std::vector<std::string> problems);
   void watch_grants();
   void register_metrics();
   asio::io_context& next_worker();

@@ -85,6 +85,10 @@ asio::awaitable<void> Session::send_fatal(const pgwire::ErrorFields& fields) {
 
 asio::awaitable<void> Session::refuse(std::string_view sqlstate, std::string message, std::string hint) {
   spdlog::info("{}: refused ({}): {}", tag(), sqlstate, message);
+  if (!refusal_rule_.empty()) {
+    record(audit::Refusal{audit_ref(), info().peer, "admission", std::exchange(refusal_rule_, {}), std::string(sqlstate),
+                          message, std::nullopt});
+  }
   co_await send_fatal(pgwire::make_error("FATAL", sqlstate, std::move(message), std::move(hint)));
 }
 
@@ -107,6 +111,7 @@ asio::awaitable<void> Session::run() {
       co_await relay_until_end(std::move(*rest));
     }
   }
+  record_end();
   if (upstream_) upstream_->close();
   client_->close();
   services_.sessions.remove(info_.id);
@@ -245,17 +250,20 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
     if (const std::string* app = startup->get("application_name")) info_.application_name = *app;
   }
   if (replication_requested(*startup)) {
+    refusal_rule_ = "replication";
     co_await refuse("28000", "replication connections are not allowed through pgveil",
                     "Replication streams bypass masking and audit; connect to the database server directly for replication.");
     co_return std::nullopt;
   }
   if (cfg.tls.require && !client_->tls()) {
+    refusal_rule_ = "tls.require";
     co_await refuse("28000", "pgveil requires an encrypted connection (SSL/TLS)",
                     "Connect with sslmode=require (or verify-full).");
     co_return std::nullopt;
   }
   const Database* db = cfg.database(database);
   if (db == nullptr) {
+    refusal_rule_ = "databases";
     co_await refuse("3D000", fmt::format("database \"{}\" does not exist", database),
                     "Use a database name pgveil is configured to serve.");
     co_return std::nullopt;
@@ -277,6 +285,12 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   }
   const auto admission = policy::decide_admission(*user, database, *found, now);
   if (!admission.admitted()) {
+    refusal_rule_ = admission.grant ? fmt::format("grant {}: {}", admission.grant->id, policy::to_string(admission.outcome))
+                                    : std::string(policy::to_string(admission.outcome));
+    {
+      std::lock_guard lock(info_mutex_);
+      if (admission.grant) info_.grant_id = admission.grant->id;
+    }
     co_await refuse(admission.sqlstate, admission.message, admission.hint);
     co_return std::nullopt;
   }
@@ -284,6 +298,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   const Role* role = cfg.role(grant_->role);
   const Login* login = role != nullptr ? cfg.login_for(*role, database) : nullptr;
   if (login == nullptr) {
+    refusal_rule_ = "roles." + grant_->role + ".databases";
     co_await refuse("28000", fmt::format("pgveil grant {} names role \"{}\", which does not cover database \"{}\" in the current configuration",
                                          grant_->id, grant_->role, database),
                     "Ask an operator for a grant with a role that covers this database.");
@@ -324,6 +339,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   if (!co_await prepare_masking(database)) co_return std::nullopt;
   gate_ = std::make_unique<StatementGate>(grant_->role, database,
                                           [services = &services_] { return services->runtime.load()->config; });
+  start_statement_audit();
 
   std::string out;
   pgwire::encode_authentication_ok(out);
@@ -338,6 +354,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   spdlog::info("{}: admitted under grant {} (role {}, until {}, masking {}), upstream {}:{} backend {}, client {}",
                tag(), grant_->id, grant_->role, policy::format_time(grant_->not_after),
                masking_ ? info_.masking : "none", db->host, db->port, upstream_pid_, client_->tls_description());
+  record_start();
   co_return std::move(*rest);
 }
 
@@ -430,6 +447,8 @@ asio::awaitable<std::optional<IoBuffer>> Session::authenticate_client(const std:
     spdlog::info("{}: SCRAM failed: {}", tag(), server_final.error());
     services_.metrics.counter("pgveil_auth_failures_total", "Failed client authentications").inc();
     services_.auth_limiter.failed(grant_->person, source_address(), services_.now());
+    record(audit::AuthFailure{grant_->person, grant_->database, info().peer, grant_->id, "scram-sha-256",
+                              server_final.error(), "28P01"});
     co_await refuse("28P01", failed, "Use the secret printed when the grant was issued; it is shown only once.");
     co_return std::nullopt;
   }

@@ -19,6 +19,7 @@
 #include "proxy/io_buffer.h"
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
+#include "proxy/statement_audit.h"
 #include "proxy/runtime.h"
 #include "proxy/statement_gate.h"
 #include "proxy/stream.h"
@@ -32,6 +33,7 @@ struct StopReason {
   std::string sqlstate;
   std::string message;
   std::string hint;
+  std::string why = "terminated by pgveil";   // session_end reason: "grant expired", "grant revoked" ...
 };
 
 struct SessionInfo {            // for logs and `pgveil sessions`
@@ -71,6 +73,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string source_address() const;   // the client's IP address (failed logins are limited per address)
   std::chrono::milliseconds idle_limit() const;   // the role's idle_timeout, else limits.idle_timeout
 
+  // Audit events of the session (session_audit.cc); no-ops with audit off.
+  audit::SessionRef audit_ref() const;
+  void record(audit::EventBody body) const;
+  void record_start();
+  void record_end();
+  void start_statement_audit();
+
   Services& services_;
   std::shared_ptr<const Runtime> runtime_;
   std::unique_ptr<Stream> client_;
@@ -89,6 +98,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool server_fatal_seen_ = false;
   std::unique_ptr<MaskingState> masking_;   // null: no masking, the plain relay
   std::unique_ptr<StatementGate> gate_;      // the role's statement rules
+  std::unique_ptr<StatementAudit> statement_audit_;   // null: audit off
+  std::string refusal_rule_;   // set before an admission refusal: it is recorded with this rule
+  std::string end_reason_;     // for session_end
+  bool started_ = false;       // session_start recorded
 };
 
 }  // namespace proxy

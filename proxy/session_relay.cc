@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "policy/time_format.h"
+#include "proxy/audited_relay.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
 #include "proxy/wire/error.h"
@@ -55,6 +56,36 @@ struct BackendObserver {
   std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
 };
 
+using Ended = std::variant<RelayOutcome, RelayOutcome, std::monostate>;
+
+struct RelaySides {
+  Stream& client;
+  Stream& upstream;
+  RelayOptions to_server, to_client;
+  RelayPosition& upstream_position;
+  RelayPosition& client_position;
+};
+
+// Both directions raced against the session's end; with audit on, the observers are wrapped by
+// the audited ones (a separate instantiation, so the unaudited relay stays as it was).
+template <class Frontend, class Backend>
+asio::awaitable<Ended> race(RelaySides sides, IoBuffer client_rest, Frontend& frontend, Backend& backend,
+                            StatementAudit* audit, asio::awaitable<void> stop) {
+  if (audit != nullptr) {
+    AuditedFrontendObserver<Frontend> audited_frontend{frontend, *audit};
+    AuditedBackendObserver<Backend> audited_backend{backend, *audit};
+    co_return co_await (
+        relay(sides.client, sides.upstream, std::move(client_rest), sides.to_server, audited_frontend,
+              sides.upstream_position) ||
+        relay(sides.upstream, sides.client, IoBuffer{}, sides.to_client, audited_backend, sides.client_position) ||
+        std::move(stop));
+  }
+  co_return co_await (
+      relay(sides.client, sides.upstream, std::move(client_rest), sides.to_server, frontend, sides.upstream_position) ||
+      relay(sides.upstream, sides.client, IoBuffer{}, sides.to_client, backend, sides.client_position) ||
+      std::move(stop));
+}
+
 std::string_view describe(RelayEnd end) {
   switch (end) {
     case RelayEnd::kPeerClosed: return "closed the connection";
@@ -77,7 +108,8 @@ asio::awaitable<void> Session::watch_stop() {
       fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
                   grant_->id, grant_->person, grant_->database, policy::format_time(grant_->not_after)),
       fmt::format("Ask for new access: pgveil request --db {} --role {} --reason \"<ticket>\"", grant_->database,
-                  grant_->role)};
+                  grant_->role),
+      "grant expired"};
 }
 
 asio::awaitable<void> Session::cancel_running_query() {
@@ -106,7 +138,7 @@ void Session::recheck_grant() {
                     fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" was revoked by {}{}; terminating connection",
                                 g.id, g.person, g.database, g.revoked_by.empty() ? "an operator" : g.revoked_by,
                                 g.revoke_reason.empty() ? "" : ": " + g.revoke_reason),
-                    "Ask for new access if you still need it."});
+                    "Ask for new access if you still need it.", "grant revoked"});
   }
 }
 
@@ -117,17 +149,16 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
   // A masked result is rewritten whole, so the client side is bounded like the server side.
   const RelayOptions to_client{cfg.limits.buffer_size, masking_ ? cfg.limits.max_message_size : kMaxBackendMessage};
 
-  std::variant<RelayOutcome, RelayOutcome, std::monostate> ended;
+  const RelaySides sides{*client_, *upstream_, to_server, to_client, upstream_position, client_position_};
+  Ended ended;
   if (masking_) {
     MaskedFrontendObserver frontend{tracker_, *masking_, idle_limit(), *gate_};
     MaskedBackendObserver backend{tracker_, *masking_, server_fatal_seen_, *gate_};
-    ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
-                      relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) || watch_stop());
+    ended = co_await race(sides, std::move(client_rest), frontend, backend, statement_audit_.get(), watch_stop());
   } else {
     FrontendObserver frontend{tracker_, *gate_, idle_limit()};
     BackendObserver backend{tracker_, *gate_, server_fatal_seen_};
-    ended = co_await (relay(*client_, *upstream_, std::move(client_rest), to_server, frontend, upstream_position) ||
-                      relay(*upstream_, *client_, IoBuffer{}, to_client, backend, client_position_) || watch_stop());
+    ended = co_await race(sides, std::move(client_rest), frontend, backend, statement_audit_.get(), watch_stop());
   }
 
   std::optional<pgwire::ErrorFields> fatal;   // what the client is told, if it is still there
@@ -138,8 +169,13 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
       const auto& outcome = std::get<0>(ended);
       if (outcome.end == RelayEnd::kStopped) {
         spdlog::info("{}: client terminated the session", tag());
+        end_reason_ = "client terminated";
         break;
       }
+      end_reason_ = outcome.end == RelayEnd::kIdle ? "idle timeout"
+                    : outcome.end == RelayEnd::kProtocolError ? "client protocol violation"
+                    : outcome.end == RelayEnd::kWriteError ? "upstream closed"
+                                                           : "client went away";
       spdlog::info("{}: client side ended: {}{}{}", tag(), describe(outcome.end), outcome.detail.empty() ? "" : ": ",
                    outcome.detail);
       if (outcome.end == RelayEnd::kProtocolError) {
@@ -159,9 +195,11 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
       const auto& outcome = std::get<1>(ended);
       if (outcome.end == RelayEnd::kWriteError) {
         client_gone = true;
+        end_reason_ = "client went away";
         spdlog::info("{}: client went away: {}", tag(), outcome.detail);
         break;
       }
+      end_reason_ = outcome.end == RelayEnd::kProtocolError ? "upstream protocol violation" : "upstream closed";
       upstream_gone = outcome.end != RelayEnd::kProtocolError;
       spdlog::info("{}: upstream side ended: {}{}{}", tag(), describe(outcome.end), outcome.detail.empty() ? "" : ": ",
                    outcome.detail);
@@ -175,6 +213,7 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
     }
     default:
       if (stop_reason_) {
+        end_reason_ = stop_reason_->why;
         spdlog::info("{}: {}", tag(), stop_reason_->message);
         fatal = pgwire::make_error("FATAL", stop_reason_->sqlstate, stop_reason_->message, stop_reason_->hint);
       }

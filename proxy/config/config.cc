@@ -56,6 +56,10 @@ const Login* Config::login_for(const Role& r, std::string_view database_name) co
   return it == db->logins.end() ? nullptr : &it->second;
 }
 
+audit::TextMode Config::statement_text(const Role* r) const {
+  return r != nullptr && r->audit_statements ? *r->audit_statements : audit.statements;
+}
+
 std::shared_ptr<const masking::Profile> Config::masking_profile(const Role& role) const {
   if (role.masking == "none") return nullptr;
   auto it = masking_profiles.find(role.masking);

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/config/audit_config.h"
 #include "proxy/config/units.h"
 
 namespace proxy {
@@ -88,6 +89,8 @@ struct Role {
   std::vector<std::string> auto_approve;
   int approvals = 1;
   std::chrono::seconds idle_timeout{0};  // 0 = none
+  // audit_statements: raw | normalized; unset = audit.statements.
+  std::optional<audit::TextMode> audit_statements;
 };
 
 struct Person {
@@ -147,6 +150,7 @@ struct Config {
   masking::ProfileMap masking_profiles;               // masking.profiles, compiled
   Logging logging;
   Admin admin;
+  AuditSettings audit;  // audit.*; no sinks = audit off
   // Things that load but deserve a look (inline passwords, ignored reserved sections, groups
   // nobody is in). Print them at start-up and in `pgveil check-config`.
   std::vector<ConfigProblem> warnings;
@@ -157,6 +161,8 @@ struct Config {
   std::shared_ptr<const masking::Profile> masking_profile(const Role& role) const;
   // The login `role` uses on `database`; nullptr if the role does not cover that database.
   const Login* login_for(const Role& role, std::string_view database) const;
+  // How the audit log keeps `role`'s statements (its audit_statements, else audit.statements).
+  audit::TextMode statement_text(const Role* role) const;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -63,6 +63,7 @@ void read_config(LoadContext& ctx, const YAML::Node& root, Config& config) {
   else
     ctx.diag.error_at(0, 0, "databases: missing section (the upstream servers clients may use)");
   if (const Field* f = top.find("people")) config_detail::read_people(ctx, *f, config);
+  if (const Field* f = top.find("audit")) config_detail::read_audit(ctx, *f, config);
   if (const Field* f = top.find("masking")) config_detail::read_masking(ctx, *f, config);
   if (const Field* f = top.find("roles"))
     config_detail::read_roles(ctx, *f, config);

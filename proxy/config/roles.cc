@@ -92,7 +92,7 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
   MapFields m(ctx.diag, field,
               {"description", "databases", "login", "masking", "statements", "max_duration",
                "requesters", "approvers", "approvals", "idle_timeout", "auto_approve", "deny_functions",
-               "allow_functions"});
+               "allow_functions", "audit_statements"});
   if (!m.is_map()) return role;
 
   if (const Field* f = m.find("description"))
@@ -108,6 +108,9 @@ Role read_role(LoadContext& ctx, const Field& field, const Config& config) {
     if (auto v = read_seconds(ctx.diag, *f, std::chrono::seconds{1})) role.max_duration = *v;
   if (const Field* f = m.find("idle_timeout"))
     if (auto v = read_seconds(ctx.diag, *f, std::chrono::seconds{0})) role.idle_timeout = *v;
+  if (const Field* f = m.find("audit_statements"))
+    if (auto v = read_choice(ctx.diag, *f, {"normalized", "raw"}))
+      role.audit_statements = *v == "raw" ? audit::TextMode::kRaw : audit::TextMode::kNormalized;
   if (const Field* f = m.find("approvals"))
     if (auto v = read_integer(ctx.diag, *f, 1, 100)) role.approvals = static_cast<int>(*v);
   if (const Field* f = m.find("requesters")) {

@@ -47,6 +47,8 @@ void read_masking(LoadContext& ctx, const Field& field, Config& config);
 
 // admin: { listen, token_env | token_file }
 void read_admin(LoadContext& ctx, const Field& section, Config& config);
+// audit: { sinks, key, on_failure, queue, statements } (audit_config.h).
+void read_audit(LoadContext& ctx, const Field& field, Config& config);
 
 // listen, workers, tls, limits, store, logging and the sections reserved for later issues.
 void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config);

@@ -97,16 +97,6 @@ bool is_empty_section(const YAML::Node& node) {
          (node.IsSequence() && node.size() == 0);
 }
 
-// Sections for later issues load so one config file serves across versions, but only when
-// ignoring them cannot weaken what the operator asked for.
-void read_reserved(LoadContext& ctx, const MapFields& top) {
-  // Ignoring audit sinks would run queries that the operator asked to have recorded; an audit
-  // sink that cannot record blocks queries (DESIGN.md), so the config is refused instead.
-  if (const Field* f = top.find("audit"); f != nullptr && !is_empty_section(f->value))
-    ctx.diag.error(f->key, "audit: audit is not available in this build yet, so queries would not "
-                           "be recorded as configured; remove the audit section");
-}
-
 }  // namespace
 
 void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config) {
@@ -118,7 +108,6 @@ void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config
   if (const Field* f = top.find("store")) read_store(ctx, *f, config);
   if (const Field* f = top.find("logging")) read_logging(ctx, *f, config.logging);
   if (const Field* f = top.find("admin"); f != nullptr && !is_empty_section(f->value)) read_admin(ctx, *f, config);
-  read_reserved(ctx, top);
 }
 
 }  // namespace proxy::config_detail

@@ -257,13 +257,6 @@ roles:
   CHECK(problems[0].line == line_of(yaml, "(unclosed"));
 }
 
-TEST_CASE("an audit section is refused: queries would not be recorded", "[config]") {
-  const std::string yaml = kDatabases + kRoles + "audit:\n  sinks:\n    - file: { path: a.jsonl }\n";
-  const auto problems = errors_of(yaml);
-  REQUIRE(problems.size() == 1);
-  CHECK(problems[0].line == line_of(yaml, "audit:"));
-  CHECK_THAT(problems[0].message, Catch::Contains("queries would not be recorded"));
-}
 
 TEST_CASE("a PostgreSQL grant store is refused until it exists", "[config]") {
   const std::string yaml = kDatabases + kRoles + "store: { postgres: 'host=ctl' }\n";
