@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include "audit/file_sink.h"
+#include "audit/postgres_sink.h"
 #include "audit/stream_sink.h"
+#include "audit/syslog_sink.h"
 
 namespace proxy {
 namespace {
@@ -33,6 +35,23 @@ SinkResult open_sink(const AuditSettings& settings, const AuditSink& sink) {
           },
           [](const AuditStdoutSink&) -> SinkResult {
             return std::unique_ptr<audit::Sink>(std::make_unique<audit::StreamSink>(STDOUT_FILENO, "stdout"));
+          },
+          [](const AuditPostgresSink& pg) -> SinkResult {
+            auto opened = audit::PostgresSink::open({.dsn = pg.dsn, .table = pg.table});
+            if (!opened) return std::unexpected(opened.error().message);
+            return std::unique_ptr<audit::Sink>(std::move(*opened));
+          },
+          [](const AuditSyslogSink& sys) -> SinkResult {
+            audit::SyslogSinkOptions options;
+            options.socket_path = sys.socket;
+            if (!sys.host.empty()) {
+              if (auto ok = audit::set_udp_target(options, sys.host); !ok) return std::unexpected(ok.error());
+            }
+            options.header.facility = audit::syslog_facility(sys.facility).value_or(options.header.facility);
+            options.header.app_name = sys.app_name;
+            auto opened = audit::SyslogSink::open(std::move(options));
+            if (!opened) return std::unexpected(opened.error().message);
+            return std::unique_ptr<audit::Sink>(std::move(*opened));
           },
       },
       sink);

@@ -34,9 +34,25 @@ struct AuditStdoutSink {
   bool operator==(const AuditStdoutSink&) const = default;
 };
 
+// sinks: - postgres: { dsn, table }   (a table in a PostgreSQL database, created when missing)
+struct AuditPostgresSink {
+  std::string dsn;                      // libpq connection string or URI; a password belongs in PGPASSFILE
+  std::string table = "pgveil_audit";
+  bool operator==(const AuditPostgresSink&) const = default;
+};
+
+// sinks: - syslog: { socket: /dev/log | host: collector:514, facility, app_name }   (RFC 5424)
+struct AuditSyslogSink {
+  std::string socket = "/dev/log";   // Unix datagram socket, when host is empty
+  std::string host;                  // UDP "host:port"
+  std::string facility = "authpriv";
+  std::string app_name = "pgveil";
+  bool operator==(const AuditSyslogSink&) const = default;
+};
+
 // One entry of audit.sinks. A new kind is an alternative here, a reader in the kSinkKinds table
 // of audit_section.cc and a case in proxy/audit_sinks.cc.
-using AuditSink = std::variant<AuditFileSink, AuditStdoutSink>;
+using AuditSink = std::variant<AuditFileSink, AuditStdoutSink, AuditPostgresSink, AuditSyslogSink>;
 
 struct AuditSettings {
   std::vector<AuditSink> sinks;  // empty: audit off

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "audit/postgres_sink.h"
+#include "audit/syslog_sink.h"
 #include "proxy/config/sections.h"
 
 namespace proxy {
@@ -77,6 +79,61 @@ std::optional<AuditSink> read_stdout_sink(LoadContext& ctx, const Field& field) 
   return AuditStdoutSink{};
 }
 
+std::optional<AuditSink> read_postgres_sink(LoadContext& ctx, const Field& field) {
+  MapFields m(ctx.diag, field, {"dsn", "table"});
+  if (!m.is_map()) return std::nullopt;
+  AuditPostgresSink sink;
+  const Field* dsn = m.find("dsn");
+  if (dsn == nullptr) {
+    ctx.diag.error(field.key, fmt::format("{}: dsn is missing (e.g. dsn: \"host=audit-db dbname=audit\")", field.path));
+    return std::nullopt;
+  }
+  if (auto v = read_string(ctx.diag, *dsn)) sink.dsn = *v;
+  if (const Field* f = m.find("table"))
+    if (auto v = read_string(ctx.diag, *f)) sink.table = *v;
+  // The same checks serve opens without connecting (dsn syntax, table name).
+  if (auto opened = audit::PostgresSink::open({.dsn = sink.dsn, .table = sink.table}); !opened) {
+    ctx.diag.error(field.key, fmt::format("{}: {}", field.path, opened.error().message));
+    return std::nullopt;
+  }
+  return sink;
+}
+
+std::optional<AuditSink> read_syslog_sink(LoadContext& ctx, const Field& field) {
+  MapFields m(ctx.diag, field, {"socket", "host", "facility", "app_name"});
+  if (!m.is_map()) return std::nullopt;
+  AuditSyslogSink sink;
+  const Field* socket = m.find("socket");
+  const Field* host = m.find("host");
+  if (socket != nullptr && host != nullptr) {
+    ctx.diag.error(field.key, fmt::format("{}: give socket (Unix datagram) or host (UDP), not both", field.path));
+    return std::nullopt;
+  }
+  if (socket != nullptr)
+    if (auto v = read_string(ctx.diag, *socket)) sink.socket = *v;
+  if (host != nullptr)
+    if (auto v = read_string(ctx.diag, *host)) {
+      audit::SyslogSinkOptions probe;
+      if (auto ok = audit::set_udp_target(probe, *v); !ok) {
+        ctx.diag.error(host->key, fmt::format("{}: {}", host->path, ok.error()));
+        return std::nullopt;
+      }
+      sink.host = *v;
+    }
+  if (const Field* f = m.find("facility"))
+    if (auto v = read_string(ctx.diag, *f)) {
+      if (!audit::syslog_facility(*v)) {
+        ctx.diag.error(f->key, fmt::format("{}: unknown facility '{}' (auth, authpriv, daemon, user, local0 … local7)",
+                                           f->path, *v));
+        return std::nullopt;
+      }
+      sink.facility = *v;
+    }
+  if (const Field* f = m.find("app_name"))
+    if (auto v = read_string(ctx.diag, *f)) sink.app_name = *v;
+  return sink;
+}
+
 struct SinkKind {
   std::string_view name;
   std::optional<AuditSink> (*read)(LoadContext&, const Field&);
@@ -84,6 +141,8 @@ struct SinkKind {
 constexpr SinkKind kSinkKinds[] = {
     {"file", read_file_sink},
     {"stdout", read_stdout_sink},
+    {"postgres", read_postgres_sink},
+    {"syslog", read_syslog_sink},
 };
 
 void read_sinks(LoadContext& ctx, const Field& field, AuditSettings& audit) {

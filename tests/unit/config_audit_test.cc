@@ -117,3 +117,45 @@ TEST_CASE("audit: same_writer tells what a reload may not change", "[config][aud
   CHECK_FALSE(base.same_writer(with("  queue: 7\n")));
   CHECK_FALSE(base.same_writer(load_ok(kBase)->audit));
 }
+
+TEST_CASE("audit: postgres and syslog sinks", "[config][audit]") {
+  const std::string yaml = kBase + R"(audit:
+  sinks:
+    - postgres: { dsn: "host=audit-db dbname=audit", table: audit.pgveil_events }
+    - syslog: { host: "collector.example:1514", facility: local3, app_name: pgveil-prod }
+    - syslog: {}
+)";
+  const auto config = load_ok(yaml, kEnv);
+  const auto& sinks = config->audit.sinks;
+  REQUIRE(sinks.size() == 3);
+  const auto& pg = std::get<proxy::AuditPostgresSink>(sinks[0]);
+  CHECK(pg.dsn == "host=audit-db dbname=audit");
+  CHECK(pg.table == "audit.pgveil_events");
+  const auto& udp = std::get<proxy::AuditSyslogSink>(sinks[1]);
+  CHECK(udp.host == "collector.example:1514");
+  CHECK(udp.facility == "local3");
+  CHECK(udp.app_name == "pgveil-prod");
+  const auto& local = std::get<proxy::AuditSyslogSink>(sinks[2]);
+  CHECK(local.socket == "/dev/log");
+  CHECK(local.host.empty());
+  CHECK(local.facility == "authpriv");
+}
+
+TEST_CASE("audit: postgres and syslog sink problems are reported with their lines", "[config][audit]") {
+  const std::string yaml = kBase + R"(audit:
+  sinks:
+    - postgres: { table: t }
+    - postgres: { dsn: "host=x", table: "bad table; drop" }
+    - postgres: { dsn: "host=x", colour: red }
+    - syslog: { socket: /dev/log, host: "a:514" }
+    - syslog: { facility: kernel-ish }
+    - syslog: { host: "a:99999" }
+)";
+  const auto problems = errors_of(yaml, kEnv);
+  problem_at(problems, line_of(yaml, "postgres: { table: t }"), "dsn is missing");
+  problem_at(problems, line_of(yaml, "bad table"), "table");
+  problem_at(problems, line_of(yaml, "colour"), "colour");
+  problem_at(problems, line_of(yaml, "socket: /dev/log, host"), "not both");
+  problem_at(problems, line_of(yaml, "kernel-ish"), "unknown facility");
+  problem_at(problems, line_of(yaml, "a:99999"), "99999");
+}
