@@ -1,4 +1,5 @@
 #include "proxy/column_catalog.h"
+#include "proxy/catalog_values.h"
 
 #include <charconv>
 
@@ -19,15 +20,7 @@ namespace {
 // Views over views over views: deeper chains are treated as computed (fail closed).
 constexpr int kMaxViewDepth = 16;
 
-template <class T>
-std::optional<T> number(const pgwire::Value& v) {
-  if (!v) return std::nullopt;
-  const auto text = pgwire::as_chars(*v);
-  T out{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return out;
-}
+using catalog_values::number;
 
 std::string text(const pgwire::Value& v) { return v ? std::string(pgwire::as_chars(*v)) : std::string(); }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "proxy/catalog_values.h"
 #include "proxy/column_catalog.h"
 #include "proxy/message_reader.h"
 #include "proxy/stream.h"
@@ -40,15 +41,7 @@ std::string catalog_statements() {
   return sql;
 }
 
-template <class T>
-std::optional<T> number(const pgwire::Value& v) {
-  if (!v) return std::nullopt;
-  const auto text = pgwire::as_chars(*v);
-  T out{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return out;
-}
+using catalog_values::number;
 
 using Result = std::expected<std::shared_ptr<const ColumnCatalog>, std::string>;
 
