@@ -14,6 +14,7 @@ namespace policy {
 namespace {
 
 Refusal internal(std::string message) { return Refusal{Refusal::Kind::kInternal, std::move(message), {}}; }
+Refusal not_found(std::int64_t id) { return Refusal{Refusal::Kind::kNotFound, fmt::format("no pgveil grant {}", id), {}}; }
 
 }  // namespace
 
@@ -49,7 +50,7 @@ std::expected<Grant, Refusal> GrantStore::change(std::int64_t id, const RoleLook
   if (!tx) return std::unexpected(internal(tx.error()));
   auto found = rows::select_grant(db, id);
   if (!found) return std::unexpected(internal(found.error()));
-  if (!*found) return std::unexpected(Refusal{Refusal::Kind::kNotFound, fmt::format("no pgveil grant {}", id), {}});
+  if (!*found) return std::unexpected(not_found(id));
   Grant grant = std::move(**found);
   auto planned = plan_change(grant, role_of(grant.role), actor, action, reason, now);
   if (!planned) return std::unexpected(planned.error());
@@ -63,7 +64,7 @@ std::expected<IssuedGrant, Refusal> GrantStore::claim_secret(std::int64_t id, co
   {
     auto current = get(id);
     if (!current) return std::unexpected(internal(current.error()));
-    if (!*current) return std::unexpected(Refusal{Refusal::Kind::kNotFound, fmt::format("no pgveil grant {}", id), {}});
+    if (!*current) return std::unexpected(not_found(id));
     if (auto ok = check_secret_claim(**current, actor, now); !ok) return std::unexpected(ok.error());
   }
   auto secret = try_generate_secret();
@@ -80,7 +81,7 @@ std::expected<IssuedGrant, Refusal> GrantStore::claim_secret(std::int64_t id, co
   if (!tx) return std::unexpected(internal(tx.error()));
   auto found = rows::select_grant(db, id);
   if (!found) return std::unexpected(internal(found.error()));
-  if (!*found) return std::unexpected(Refusal{Refusal::Kind::kNotFound, fmt::format("no pgveil grant {}", id), {}});
+  if (!*found) return std::unexpected(not_found(id));
   IssuedGrant issued{std::move(**found), std::move(*secret)};
   if (auto ok = check_secret_claim(issued.grant, actor, now); !ok) return std::unexpected(ok.error());
   auto update = sqlite::Statement::prepare(db, "UPDATE grants SET verifier = ?2, updated_at_us = ?3 WHERE id = ?1");
