@@ -253,8 +253,9 @@ void Server::register_metrics() {
 void Server::watch_grants() {
   // Revocations (and grants superseded by a new one) made by the CLI, the admin API or another
   // instance reach the live sessions within the poll interval; the admin API pokes the watcher
-  // so its own changes apply at once. Expiry needs no poll: each session has a timer at its
-  // grant's not_after. The watcher also records the "expire" events for the history.
+  // so its own changes apply at once. Expiry: each session has a timer at its grant's not_after,
+  // and each pass also compares not_after with the wall clock (Session::expire_if_due), which a
+  // steady timer does not follow. The watcher also records the "expire" events for the history.
   constexpr auto kPoll = std::chrono::milliseconds(250);
   std::int64_t seen = -1;
   auto last_expiry_scan = std::chrono::steady_clock::time_point{};
@@ -263,9 +264,11 @@ void Server::watch_grants() {
     watcher_cv_.wait_for(lock, kPoll, [this] { return stopping_.load() || grants_poked_.load(); });
     if (stopping_) break;
     const bool poked = grants_poked_.exchange(false);
+    const auto now = services_.now();
+    for (auto& session : services_.sessions.snapshot()) session->expire_if_due(now);
     if (std::chrono::steady_clock::now() - last_expiry_scan >= std::chrono::seconds(1)) {
       last_expiry_scan = std::chrono::steady_clock::now();
-      if (auto recorded = store_->record_expiries(services_.now()); !recorded) {
+      if (auto recorded = store_->record_expiries(now); !recorded) {
         spdlog::warn("grant store: recording expiries: {}", recorded.error());
       }
     }

@@ -25,6 +25,8 @@ class Server {
   Server(std::string config_path, std::shared_ptr<const Runtime> runtime, std::unique_ptr<policy::GrantStore> store,
          std::unique_ptr<audit::Writer> audit = nullptr);
   ~Server();
+  // Replaces the wall clock of every grant decision (before run(); `serve --test-clock` only).
+  void set_clock(policy::Now now) { services_.now = std::move(now); }
   // Blocks until the server has shut down; returns the process exit code.
   int run();
 

@@ -308,6 +308,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
     std::lock_guard lock(info_mutex_);
     info_.role = grant_->role;
     info_.grant_id = grant_->id;
+    info_.not_after = grant_->not_after;
   }
 
   auto rest = co_await authenticate_client(grant_->verifier, std::move(startup_buffer_));

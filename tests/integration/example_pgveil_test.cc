@@ -3,7 +3,9 @@
 // shows by hand, checked on every run.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "support/example_shop.h"
 #include "support/files.h"
@@ -11,6 +13,7 @@
 #include "support/pgveil_process.h"
 #include "support/pq.h"
 #include "support/process.h"
+#include "support/workflow_env.h"
 
 using Catch::Matchers::Contains;
 using testsupport::PgCluster;
@@ -93,4 +96,71 @@ TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgve
     REQUIRE_FALSE(wrong.has_value());
     CHECK(wrong.error().sqlstate == "28P01");
   }
+}
+
+TEST_CASE("examples: the request/approve workflow of pgveil.yaml, as scripts/demo.sh runs it",
+          "[examples][pgveil][workflow]") {
+  auto& cluster = PgCluster::shared();
+  testsupport::load_example_shop(cluster, kShopDb);
+  testsupport::TempDir secrets("pgveil-secrets");
+  const std::string password_file = secrets.path() + "/support_ro";
+  testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
+  PgveilProcess pgveil(testsupport::example_config(kShopDb, password_file),
+                       {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)});
+  INFO(pgveil.log());
+  const auto json_of = [](const testsupport::RunResult& r) {
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  const auto as = [&pgveil](const std::string& token, const std::vector<std::string>& args) {
+    return wf::cli(pgveil, token, args);
+  };
+  const std::string admin(testsupport::kExampleAdminToken);
+  std::map<std::string, std::string> token;
+  for (const std::string person : {"alice", "bob", "carol", "erin"})
+    token[person] = json_of(as(admin, {"token", "issue", person, "--json"}))["token"].get<std::string>();
+  const auto request = [&](const std::string& person, const std::string& role) {
+    return json_of(as(token[person], {"request", "--db", "prod", "--role", role, "--reason", "INC-1", "--for", "1h",
+                                      "--json"}));
+  };
+  const auto psql = [](const std::string& line, const std::string& sql) {
+    // The line exactly as pgveil printed it, run by a shell.
+    return testsupport::run({"/bin/sh", "-c", line + " -X -At -v ON_ERROR_STOP=1 -c \"" + sql + "\""});
+  };
+
+  // support: engineering asks, an on-call lead approves, never the requester.
+  const auto asked = request("alice", "support");
+  CHECK(asked["state"] == "requested");
+  const auto id = std::to_string(asked["id"].get<std::int64_t>());
+  CHECK(as(token["alice"], {"approve", id}).exit_code == 3);
+  CHECK(as(token["erin"], {"approve", id}).exit_code == 3);   // engineering, not oncall-leads
+  const auto approved = as(token["bob"], {"approve", id});
+  INFO(approved.err);
+  REQUIRE(approved.exit_code == 0);
+  CHECK_THAT(approved.out, Contains("Grant " + id + " approved"));
+  const auto support = json_of(as(token["alice"], {"connect", id, "--json"}));
+  auto r = psql(support["psql"].get<std::string>(), "SELECT current_user, email FROM customers WHERE id = 2");
+  INFO(r.err);
+  CHECK(r.out == "support_ro|***@example.com\n");
+  CHECK(as(token["alice"], {"connect", id, "--json"}).exit_code == 3);   // the secret is given once
+
+  // oncall_ro: approved on arrival for the on-call group.
+  const auto oncall = request("erin", "oncall_ro");
+  CHECK(oncall["grant"]["state"] == "active");
+  r = psql(oncall["psql"].get<std::string>(), "SELECT email FROM customers WHERE id = 2");
+  CHECK(r.out == "***@example.com\n");
+
+  // breakglass: two different on-call leads; then it supersedes alice's support grant.
+  const auto glass = request("alice", "breakglass");
+  const auto glass_id = std::to_string(glass["id"].get<std::int64_t>());
+  CHECK(json_of(as(token["bob"], {"approve", glass_id, "--json"}))["state"] == "requested");
+  CHECK(as(token["bob"], {"approve", glass_id}).exit_code == 3);   // the same approver twice
+  CHECK(json_of(as(token["carol"], {"approve", glass_id, "--json"}))["state"] == "active");
+  const auto dba = json_of(as(token["alice"], {"connect", glass_id, "--json"}));
+  r = psql(dba["psql"].get<std::string>(), "SELECT current_user, email FROM customers WHERE id = 2");
+  CHECK(r.out == "dba|" + cluster.psql({"-At", "-c", "SELECT email FROM customers WHERE id = 2"}, kShopDb).out);
+  r = psql(support["psql"].get<std::string>(), "SELECT 1");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.err, Contains("superseded"));
 }
