@@ -111,6 +111,8 @@ StopReason expired(std::int64_t grant_id, const std::string& person, const std::
 }  // namespace
 
 asio::awaitable<void> Session::watch_stop() {
+  // A stop() that arrived during startup cancelled no wait, and the timer was re-armed since.
+  if (stop_reason_) co_return;
   auto [ec] = co_await stop_timer_.async_wait(kTuple);
   if (stop_reason_ || ec) co_return;   // stopped from outside, or the relay ended first
   stop_reason_ = expired(grant_->id, grant_->person, grant_->database, grant_->role, grant_->not_after);

@@ -84,7 +84,7 @@ TEST_CASE("admin API over HTTPS: the CLI with --ca, refusals without trust, no p
     plain.set_connection_timeout(5, 0);
     plain.set_read_timeout(5, 0);
     const auto got = plain.Get("/healthz");
-    CHECK_FALSE(got);   // the TLS server answers a plaintext request with a failed handshake, not HTTP
+    CHECK_FALSE(static_cast<bool>(got));   // the TLS server answers a plaintext request with a failed handshake, not HTTP
     CHECK(pgveil.running());
   }
 }
