@@ -25,17 +25,25 @@ namespace {
 const std::string kSourceDir = PGVEIL_SOURCE_DIR;
 constexpr const char* kShopDb = "harness_shop_pgveil";
 
+// The example shop loaded, support_ro's password in a file, and pgveil running the example config.
+struct ExamplePgveil {
+  testsupport::TempDir secrets{"pgveil-secrets"};
+  PgveilProcess pgveil;
+  ExamplePgveil() : pgveil(config(secrets.path()), {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)}) {}
+
+  static std::string config(const std::string& dir) {
+    testsupport::load_example_shop(PgCluster::shared(), kShopDb);
+    const std::string password_file = dir + "/support_ro";
+    testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
+    return testsupport::example_config(kShopDb, password_file);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgveil]") {
-  auto& cluster = PgCluster::shared();
-  testsupport::load_example_shop(cluster, kShopDb);
-  testsupport::TempDir secrets("pgveil-secrets");
-  const std::string password_file = secrets.path() + "/support_ro";
-  testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
-
-  PgveilProcess pgveil(testsupport::example_config(kShopDb, password_file),
-                       {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)});
+  ExamplePgveil example;
+  PgveilProcess& pgveil = example.pgveil;
   const std::string secret = pgveil.grant("alice", "prod", "support", "2h", "harness test");
   REQUIRE_FALSE(secret.empty());
   const std::string conninfo = pgveil.conninfo("alice", "prod", secret);
@@ -100,13 +108,9 @@ TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgve
 
 TEST_CASE("examples: the request/approve workflow of pgveil.yaml, as scripts/demo.sh runs it",
           "[examples][pgveil][workflow]") {
+  ExamplePgveil example;
+  PgveilProcess& pgveil = example.pgveil;
   auto& cluster = PgCluster::shared();
-  testsupport::load_example_shop(cluster, kShopDb);
-  testsupport::TempDir secrets("pgveil-secrets");
-  const std::string password_file = secrets.path() + "/support_ro";
-  testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
-  PgveilProcess pgveil(testsupport::example_config(kShopDb, password_file),
-                       {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)});
   INFO(pgveil.log());
   const auto json_of = [](const testsupport::RunResult& r) {
     INFO(r.out << r.err);
