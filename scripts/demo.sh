@@ -184,7 +184,7 @@ if [ -n "$CHECK" ]; then
   echo "    -> email of customer 2 through pgveil: $MASKED   (masked by profile pii-strict)"
   [ "$MASKED" = "***@example.com" ] || die "check failed: expected the masked email ***@example.com"
   STATE=$(pgveil_as "$BOB_TOKEN" grants --json | /usr/bin/python3 -c \
-    'import json, sys; print(" ".join(f"{g[\"id\"]}:{g[\"state\"]}" for g in json.load(sys.stdin)))')
+    'import json, sys; print(" ".join("%s:%s" % (g["id"], g["state"]) for g in json.load(sys.stdin)))')
   echo "    bob\$ pgveil grants -> $STATE"
   [ "$STATE" = "$GRANT_ID:active" ] || die "check failed: expected grant $GRANT_ID active"
   step "check passed"
