@@ -112,4 +112,18 @@ TEST_CASE("admin API: a non-loopback listen needs TLS or allow_plain_http", "[wo
   INFO(allowed.out << allowed.err);
   CHECK(allowed.exit_code == 0);
   CHECK_THAT(allowed.out + allowed.err, Contains("allow_plain_http: true"));
+
+  // With TLS that address is fine, and check-config loads the certificate and key as serve would.
+  itf::make_certificate(dir.path(), "admin");
+  testsupport::write_file(dir.path() + "/bad.key", "not a key\n", 0600);
+  const std::string with_tls = testsupport::replace_all(
+      yaml, "token_env: ADMIN_TOKEN", "token_env: ADMIN_TOKEN, tls: { cert: admin.crt, key: admin.key }");
+  testsupport::write_file(path, with_tls, 0600);
+  const auto good = testsupport::run_with({PGVEIL_BINARY, "--config", path, "check-config"}, options);
+  INFO(good.out << good.err);
+  CHECK(good.exit_code == 0);
+  testsupport::write_file(path, testsupport::replace_all(with_tls, "key: admin.key", "key: bad.key"), 0600);
+  const auto bad = testsupport::run_with({PGVEIL_BINARY, "--config", path, "check-config"}, options);
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("admin.tls: cannot load TLS key " + dir.path() + "/bad.key"));
 }
