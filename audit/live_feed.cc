@@ -10,22 +10,24 @@ LiveFeed::LiveFeed(std::size_t max_subscribers, std::size_t queue_capacity)
 void LiveFeed::publish(const std::shared_ptr<const std::string>& line) {
   if (count_.load(std::memory_order_relaxed) == 0) return;
   std::lock_guard lock(mutex_);
-  for (Subscription* s : subscribers_) {
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    Subscription* s = *it;
     std::lock_guard sub_lock(s->mutex_);
-    if (s->dropped_) {
-      ++s->missed_;
+    if (s->queue_.size() < s->capacity_) {
+      s->queue_.push_back(line);
+      s->cv_.notify_one();
+      ++it;
       continue;
     }
-    if (s->queue_.size() >= s->capacity_) {
-      // Too slow: what it has not read yet is discarded with the rest of its stream.
-      s->dropped_ = true;
-      s->missed_ = s->queue_.size() + 1;
-      s->queue_.clear();
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      s->queue_.push_back(line);
-    }
+    // Too slow: what it has not read is discarded, and its slot is free at once (its reader may
+    // still be stuck in a write to the client).
+    s->dropped_ = true;
+    s->missed_ = s->queue_.size() + 1;
+    s->queue_.clear();
     s->cv_.notify_one();
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    it = subscribers_.erase(it);
+    count_.store(subscribers_.size(), std::memory_order_relaxed);
   }
 }
 

@@ -41,7 +41,7 @@ class LiveFeed {
    public:
     struct Batch {
       std::vector<std::shared_ptr<const std::string>> lines;
-      std::uint64_t missed = 0;  // > 0: this subscriber was dropped after missing this many
+      std::uint64_t missed = 0;  // > 0: dropped; the events it had not read then, and the one that overflowed
     };
     // Waits up to `wait` for events; an empty batch on timeout.
     Batch next(std::chrono::milliseconds wait);

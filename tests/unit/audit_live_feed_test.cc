@@ -58,8 +58,10 @@ TEST_CASE("live feed: a slow subscriber is dropped with the count it missed, oth
   }
   const auto batch = slow->next(0ms);
   CHECK(batch.lines.empty());
-  CHECK(batch.missed == 5);  // 3 queued and discarded, the 4th that overflowed, the 5th after
+  CHECK(batch.missed == 4);  // 3 queued and discarded, and the one that overflowed
   CHECK(feed.dropped_subscribers() == 1);
+  CHECK(feed.subscribers() == 1);  // the slot is free although `slow` still exists
+  CHECK(feed.subscribe());
   feed.publish(line("5"));
   CHECK(fast->next(0ms).lines.size() == 1);
 }
