@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/audit_log.h"
 #include "support/files.h"
 #include "support/pq.h"
 #include "support/process.h"
@@ -51,28 +52,11 @@ std::vector<std::string> audited_env() {
   return env;
 }
 
-std::vector<json> events(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
+std::vector<json> events(const std::string& path) { return testsupport::audit_events(path); }
 
-// Polls the file until an event matches; that event, or null after `timeout`.
 template <class Pred>
-json wait_event(const std::string& path, Pred pred, std::chrono::milliseconds timeout = 8s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (std::filesystem::exists(path)) {
-      for (const auto& e : events(path)) {
-        if (pred(e)) return e;
-      }
-    }
-    if (Clock::now() >= deadline) return json();
-    std::this_thread::sleep_for(25ms);
-  }
+json wait_event(const std::string& path, Pred pred) {
+  return testsupport::wait_audit_event(path, pred, 8s);
 }
 
 json grant_step(const std::string& path, std::string_view type, std::int64_t grant, std::string_view by = {}) {
@@ -426,7 +410,7 @@ TEST_CASE("audit: the live stream over the admin API, /metrics moved by real tra
   }
   {
     INFO(sse.text());
-    CHECK_THAT(sse.text(), Catch::StartsWith("data: {\"type\":\"statement_done\""));
+    CHECK_THAT(sse.text(), Catch::Contains("data: {\"type\":\"statement_done\""));
     CHECK(sse.text().find("\"type\":\"statement\",") == std::string::npos);
   }
   CHECK(outsider.text().find("alice") == std::string::npos);  // dave neither is alice nor approves support
@@ -443,7 +427,7 @@ TEST_CASE("audit: the live stream over the admin API, /metrics moved by real tra
   CHECK(delta("pgveil_audit_events_recorded_total" + sink) >= 10);  // start, 4 + 4, end, refusal …
   CHECK(metric(after, "pgveil_audit_write_seconds_count" + sink) >= 1);
   CHECK(metric(after, "pgveil_audit_events_dropped_total" + sink) == 0);
-  CHECK(metric(after, "pgveil_audit_queue_depth" + sink) >= 0);
+  CHECK(after.contains("pgveil_audit_queue_depth" + sink));
   CHECK(metric(after, "pgveil_audit_sink_healthy" + sink) == 1);
 }
 
@@ -452,7 +436,7 @@ TEST_CASE("audit: a stream client that stops reading is dropped; sessions never 
   const auto alice = wf::issue_token(pgveil, "alice");
   const auto carol = wf::issue_token(pgveil, "carol");
   const auto grant = wf::approved_grant(pgveil, alice, carol);
-  StalledClient stalled(pgveil.admin_port(), "GET /v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+  StalledClient stalled(pgveil.admin_port(), "GET /v1/audit/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
                                                  std::string(wf::kAdminToken) + "\r\n\r\n");
   const auto subscribed_by = Clock::now() + 10s;
   while (metric(scrape(pgveil), "pgveil_audit_stream_subscribers") < 1 && Clock::now() < subscribed_by) {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/audit_log.h"
 #include "support/files.h"
 #include "support/itc_clients.h"
 #include "support/itf_env.h"
@@ -31,7 +32,6 @@ using testsupport::PgveilProcess;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr std::string_view kKey = "0123456789abcdef0123456789abcdef";
 
 std::vector<std::string> audit_env() {
@@ -47,15 +47,7 @@ std::string audit_section(const std::string& path, std::string_view on_failure =
          " }\n  key: { env: AUDIT_KEY }\n  on_failure: " + std::string(on_failure) + "\n";
 }
 
-std::vector<json> events(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
+std::vector<json> events(const std::string& path) { return testsupport::audit_events(path); }
 
 std::vector<json> of_type(const std::vector<json>& all, std::string_view type) {
   std::vector<json> out;
@@ -65,19 +57,9 @@ std::vector<json> of_type(const std::vector<json>& all, std::string_view type) {
   return out;
 }
 
-// Polls the file until `pred` holds for one of its events; that event, or null after `timeout`.
 template <class Pred>
 json wait_event(const std::string& path, Pred pred, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (std::filesystem::exists(path)) {
-      for (const auto& e : events(path)) {
-        if (pred(e)) return e;
-      }
-    }
-    if (Clock::now() >= deadline) return json();
-    std::this_thread::sleep_for(20ms);
-  }
+  return testsupport::wait_audit_event(path, pred, timeout);
 }
 
 bool normalized_has(const json& e, std::string_view text) {
