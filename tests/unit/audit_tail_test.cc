@@ -142,3 +142,14 @@ TEST_CASE("log follower: reads appended lines and follows the file sink across r
     CHECK(seen == std::vector<std::uint64_t>{written + 1});
   }
 }
+
+TEST_CASE("tail: event type lists for --type and the stream's ?type=", "[audit][tail]") {
+  const auto types = audit::parse_event_types("statement,grant_superseded,token_issued");
+  REQUIRE(types);
+  CHECK(*types == std::vector<std::string>{"statement", "grant_superseded", "token_issued"});
+  const auto bad = audit::parse_event_types("statement,nonsense");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().find("unknown event type \"nonsense\"") != std::string::npos);
+  CHECK(bad.error().find("grant_secret_claimed") != std::string::npos);  // the known ones are listed
+  CHECK_FALSE(audit::parse_event_types(""));
+}
