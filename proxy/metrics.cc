@@ -22,8 +22,12 @@ std::string metric_label(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '\\' || c == '"') out += '\\';
-    out += c == '\n' ? 'n' : c;
+    out += c;
   }
   return out;
 }

@@ -68,3 +68,8 @@ TEST_CASE("proxy metrics: statements by kind, duration, masked values, refusals,
   CHECK_THAT(text, Contains("pgveil_refusals_total{stage=\"statement\",sqlstate=\"42501\"} 1\n"));
   CHECK_THAT(text, Contains("pgveil_sessions_ended_total{reason=\"client \\\"x\\\" terminated\"} 1\n"));
 }
+
+TEST_CASE("metrics: label values are escaped as the text format wants", "[proxy][metrics]") {
+  CHECK(proxy::metric_label("file:/var/log/a.jsonl") == "file:/var/log/a.jsonl");
+  CHECK(proxy::metric_label("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
+}
