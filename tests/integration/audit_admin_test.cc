@@ -429,6 +429,11 @@ TEST_CASE("audit: the live stream over the admin API, /metrics moved by real tra
   CHECK(metric(after, "pgveil_audit_events_dropped_total" + sink) == 0);
   CHECK(after.contains("pgveil_audit_queue_depth" + sink));
   CHECK(metric(after, "pgveil_audit_sink_healthy" + sink) == 1);
+
+  INFO("open streams do not hold up a shutdown");
+  const auto stopping = Clock::now();
+  CHECK(pgveil.stop() == 0);
+  CHECK(Clock::now() - stopping < 5s);
 }
 
 TEST_CASE("audit: a stream client that stops reading is dropped; sessions never wait for it", "[audit][workflow][itf]") {
