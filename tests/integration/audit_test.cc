@@ -24,6 +24,7 @@
 #include "support/pg_cluster.h"
 #include "support/pgveil_process.h"
 #include "support/pq.h"
+#include "support/workflow_env.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -312,7 +313,8 @@ TEST_CASE("audit: parameters under a masking profile are recorded masked, with m
   parts.roles = "  masked: { databases: [prod], login: app, masking: strict }\n";
   parts.top = audit_section("{{DIR}}/audit.jsonl") +
               "masking:\n  profiles:\n    strict:\n      columns:\n        - match: { name: '(?i)email' }\n"
-              "          mask: redact\n";
+              "          mask: redact\n"
+              "admin: { listen: \"127.0.0.1:{{ADMIN_PORT}}\" }\n";   // for /metrics
   PgveilProcess pgveil(itf::config(parts), audit_env());
   const std::string path = pgveil.dir() + "/audit.jsonl";
   const std::string secret = pgveil.grant("dora", "prod", "masked");
@@ -327,6 +329,9 @@ TEST_CASE("audit: parameters under a masking profile are recorded masked, with m
   const json done = wait_event(path, [](const json& e) { return e["type"] == "statement_done" && e["rows"] == 2; });
   REQUIRE_FALSE(done.is_null());
   CHECK(done["masked_columns"]["public.audit_people.email"] == 2);
+  const auto metrics = wf::call(pgveil, "", "GET", "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK_THAT(metrics.body.get<std::string>(), Catch::Contains("\npgveil_masked_values_total 2\n"));
   pgveil.stop();
   const std::string text = testsupport::read_file(path);
   for (const char* value : {"zed@example.com", "ann@example.com", "ben@example.com"}) {
