@@ -146,6 +146,11 @@ void stream(const TailArgs& a) {
     if (!body.is_object()) body = {{"error", {{"message", fmt::format("HTTP {}", status)}}}};
     fail_on_error(a.api, {status, std::move(body)}, "audit tail");
   }
+  if (!result && status == 0) {
+    fail(kExitFailure, fmt::format("cannot reach the pgveil admin API at {}: {} (is `pgveil serve` running with admin: "
+                                   "and audit: sections? Set --server or PGVEIL_SERVER)",
+                                   a.api.server, httplib::to_string(result.error())));
+  }
   if (!result) {
     fail(kExitFailure, fmt::format("the audit stream at {} ended: {}", a.api.server, httplib::to_string(result.error())));
   }

@@ -348,6 +348,9 @@ TEST_CASE("audit: the live stream over the admin API, /metrics moved by real tra
     const auto bad = wf::call(pgveil, alice, "GET", "/v1/audit/stream?type=nonsense");
     CHECK(bad.status == 400);
     CHECK_THAT(bad.body.dump(), Catch::Contains("unknown event type"));
+    const auto refused = wf::cli(pgveil, "not-a-token", {"audit", "tail", "-f"});
+    CHECK(refused.exit_code == 3);
+    CHECK_THAT(refused.err, Catch::Contains("a valid bearer token is required"));
   }
   // curl as the admin, only alice's events; `pgveil audit tail -f` (no FILE: the server) as carol,
   // who approves role support, only statements; curl as dave (sales) sees nothing of alice.
