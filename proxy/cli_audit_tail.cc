@@ -107,7 +107,9 @@ void stream(const TailArgs& a) {
   for (const auto& t : a.types) types += (types.empty() ? "" : ",") + t;
   if (!types.empty()) params.emplace("type", types);
   httplib::Client client(a.api.server);
-  if (!client.is_valid()) fail(kExitUsage, fmt::format("--server '{}' is not a URL like http://127.0.0.1:6433", a.api.server));
+  if (!client.is_valid()) {
+    fail(kExitUsage, fmt::format("--server '{}' is not a URL like http://127.0.0.1:6433", a.api.server));
+  }
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(60, 0);  // the server sends a blank line at least every 15 s
   httplib::Headers headers{{"Accept", "application/x-ndjson"}};
@@ -152,7 +154,8 @@ void stream(const TailArgs& a) {
                                    a.api.server, httplib::to_string(result.error())));
   }
   if (!result) {
-    fail(kExitFailure, fmt::format("the audit stream at {} ended: {}", a.api.server, httplib::to_string(result.error())));
+    fail(kExitFailure,
+         fmt::format("the audit stream at {} ended: {}", a.api.server, httplib::to_string(result.error())));
   }
   fail(kExitFailure, fmt::format("the audit stream at {} ended (pgveil stopped?)", a.api.server));
 }

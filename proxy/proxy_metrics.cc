@@ -9,6 +9,8 @@ namespace {
 
 constexpr const char* kStatements = "pgveil_statements_total";
 constexpr const char* kStatementsHelp = "Statements run through pgveil (audited), by kind";
+constexpr const char* kRefusals = "pgveil_refusals_total";
+constexpr const char* kRefusalsHelp = "Refused connections and statements, by stage and SQLSTATE";
 
 }  // namespace
 
@@ -22,8 +24,9 @@ ProxyMetrics::ProxyMetrics(Metrics& registry)
   for (std::size_t i = 0; i < kKinds.size(); ++i) {
     by_kind_[i] = &registry.counter(kStatements, kStatementsHelp, fmt::format("kind=\"{}\"", kKinds[i]));
   }
-  registry.counter("pgveil_refusals_total", "Refused connections and statements, by stage and SQLSTATE",
-                   "stage=\"statement\",sqlstate=\"42501\"");
+  // The most common refusal, at 0, so the family is on /metrics (and alerts can be written
+  // against it) before the first refusal.
+  registry.counter(kRefusals, kRefusalsHelp, "stage=\"statement\",sqlstate=\"42501\"");
 }
 
 void ProxyMetrics::statement(std::string_view kind) {
@@ -37,10 +40,8 @@ void ProxyMetrics::statement_done(std::chrono::microseconds duration, std::uint6
 }
 
 void ProxyMetrics::refusal(std::string_view stage, std::string_view sqlstate) {
-  registry_
-      .counter("pgveil_refusals_total", "Refused connections and statements, by stage and SQLSTATE",
-               fmt::format("stage=\"{}\",sqlstate=\"{}\"", metric_label(stage), metric_label(sqlstate)))
-      .inc();
+  const auto labels = fmt::format("stage=\"{}\",sqlstate=\"{}\"", metric_label(stage), metric_label(sqlstate));
+  registry_.counter(kRefusals, kRefusalsHelp, labels).inc();
 }
 
 void ProxyMetrics::session_ended(std::string_view reason) {
