@@ -111,8 +111,9 @@ AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
     impl_->server = std::make_unique<httplib::Server>();
   }
   auto& server = *impl_->server;
-  // A handful of threads: the API is for people and scripts, not traffic.
-  server.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // A handful of threads: the API is for people and scripts, not traffic. Each live audit stream
+  // holds one (at most 4, audit/live_feed.h), so 4 are left for requests.
+  server.new_task_queue = [] { return new httplib::ThreadPool(8); };
   server.set_payload_max_length(64 * 1024);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
@@ -130,6 +131,7 @@ AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
   admin::add_grant_routes(server, services);
   admin::add_session_routes(server, services);
   admin::add_token_routes(server, services);
+  admin::add_audit_routes(server, services);
   server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown error";
     try {
