@@ -1,8 +1,8 @@
 // Writer: hands events to the sinks without blocking the caller (issue #5 points 2 and 3).
 //
 // Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
-// the sink's max_batch), writes it as one batch (one fsync with fsync: batch: group commit) and
-// only then completes the batch's tickets. The proxy holds a statement until its ticket says
+// the sink's max_batch), writes it as one batch and only then completes the batch's tickets (a
+// file sink with fsync: batch fsyncs behind the writer: file_sink.h). The proxy holds a statement until its ticket says
 // may_proceed() (write-ahead), and sends the completion event without waiting.
 //
 // Failure policy (config `audit.on_failure`):

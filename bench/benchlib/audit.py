@@ -4,14 +4,14 @@ pgbench -S -M prepared -c 8 through three pgveil processes on the same cluster, 
 every pass (so drift in machine load hits all three alike):
 
   pgveil         audit off (the main pgveil of the run)
-  audit-batch    a file sink with fsync: batch (group commit: one fsync per batch of events)
+  audit-batch    a file sink with fsync: batch (fsync behind the writer: group commit)
   audit-always   a file sink with fsync: always (one fsync per event)
 
 Every statement is held until its event is written (write-ahead), so the cost is the writer's
 latency on each statement plus the CPU of serializing and chaining the events. Reported: TPS
 (median of the passes), ratio to audit off, and the events each audit file holds afterwards
 (a check that the statements were recorded), and from each audited pgveil's /metrics the mean
-time of one write (with its fsync) and the events per write (how much group commit gathers).
+time of one write (with its fsync for always) and the events per write.
 The issue's aim: fsync=batch costs <= 5% TPS."""
 
 import os
@@ -118,7 +118,7 @@ def batch_ratio(audit_run):
 def table(audit_run, seconds, reps):
     t = Table(f"7. Audit cost: pgbench -S -M prepared -c {CLIENTS}, -T {seconds}, median of {reps} pass(es); "
               "file sink, every statement recorded before it runs",
-              ["pgveil", "TPS", "ms", "vs audit off", "events in the audit file", "ms per write (fsync)",
+              ["pgveil", "TPS", "ms", "vs audit off", "events in the audit file", "ms per write",
                "events per write"], ["l", "r", "r", "r", "r", "r", "r"])
     base = _median_tps(audit_run.results.get("pgveil", []))
     for name, results in audit_run.results.items():
