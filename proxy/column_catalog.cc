@@ -8,10 +8,17 @@
 namespace proxy {
 
 const std::string_view kCatalogQuery =
-    "SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind "
+    // Each type's base type (a domain's, through domains over domains) and the names on the way.
+    "WITH RECURSIVE chain(oid, base, names) AS ("
+    "SELECT t.oid, t.oid, ARRAY[t.typname::text] FROM pg_catalog.pg_type t WHERE t.typtype <> 'd' "
+    "UNION ALL SELECT t.oid, c.base, t.typname::text || c.names FROM pg_catalog.pg_type t "
+    "JOIN chain c ON c.oid = t.typbasetype WHERE t.typtype = 'd') "
+    "SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind, ch.base, "
+    "pg_catalog.array_to_string(ch.names, E'\\x1f') "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN chain ch ON ch.oid = a.atttypid "
     "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
     "AND n.nspname NOT LIKE 'pg\\_toast%'";
 
@@ -30,13 +37,15 @@ masking::ColumnIdentity names_of(const masking::ColumnIdentity& id) {
   out.schema = id.schema;
   out.table = id.table;
   out.column = id.column;
+  out.type = id.type;
+  out.type_names = id.type_names;
   return out;
 }
 
 }  // namespace
 
 std::expected<void, std::string> ColumnCatalog::add_row(const pgwire::DataRow& row) {
-  if (row.size() != 6) return std::unexpected(fmt::format("catalog row has {} columns, expected 6", row.size()));
+  if (row.size() != 8) return std::unexpected(fmt::format("catalog row has {} columns, expected 8", row.size()));
   auto it = row.values.begin();
   const auto oid = number<std::uint32_t>(*it++);
   const auto attnum = number<std::int16_t>(*it++);
@@ -47,7 +56,15 @@ std::expected<void, std::string> ColumnCatalog::add_row(const pgwire::DataRow& r
   id.column = text(*it++);
   const std::string kind = text(*it++);
   id.view = kind == "v" || kind == "m";
+  id.type = number<std::uint32_t>(*it++).value_or(0);
+  const std::string names = text(*it++);
+  for (std::size_t start = 0; start < names.size();) {
+    const std::size_t end = std::min(names.find('\x1f', start), names.size());
+    id.type_names.push_back(names.substr(start, end - start));
+    start = end + 1;
+  }
   if (id.view) views_.try_emplace(*oid);
+  by_name_.emplace(id.column, key(*oid, *attnum));
   columns_[key(*oid, *attnum)] = std::move(id);
   return {};
 }
@@ -119,6 +136,13 @@ std::optional<masking::ColumnIdentity> ColumnCatalog::find(std::uint32_t table_o
   auto it = columns_.find(key(table_oid, attnum));
   if (it == columns_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<masking::ColumnIdentity> ColumnCatalog::find_by_name(const std::string& column) const {
+  std::vector<masking::ColumnIdentity> out;
+  const auto [first, last] = by_name_.equal_range(column);
+  for (auto it = first; it != last; ++it) out.push_back(columns_.at(it->second));
+  return out;
 }
 
 std::shared_ptr<const ColumnCatalog> CatalogCache::fresh(const std::string& database,
