@@ -138,10 +138,10 @@ std::optional<masking::ColumnIdentity> ColumnCatalog::find(std::uint32_t table_o
   return it->second;
 }
 
-std::vector<masking::ColumnIdentity> ColumnCatalog::find_by_name(const std::string& column) const {
-  std::vector<masking::ColumnIdentity> out;
+std::vector<const masking::ColumnIdentity*> ColumnCatalog::find_by_name(const std::string& column) const {
+  std::vector<const masking::ColumnIdentity*> out;
   const auto [first, last] = by_name_.equal_range(column);
-  for (auto it = first; it != last; ++it) out.push_back(columns_.at(it->second));
+  for (auto it = first; it != last; ++it) out.push_back(&columns_.at(it->second));
   return out;
 }
 

@@ -48,9 +48,7 @@ class ColumnCatalog {
 
   std::optional<masking::ColumnIdentity> find(std::uint32_t table_oid, std::int16_t attnum) const;
   // Every column of that name, in any table or view (resolved): what a name in SQL may read.
-  std::vector<masking::ColumnIdentity> find_by_name(const std::string& column) const;
-  // False before anything was loaded (a test without a database): names then say nothing.
-  bool empty() const { return columns_.empty(); }
+  std::vector<const masking::ColumnIdentity*> find_by_name(const std::string& column) const;
   bool is_user_function(const std::string& name) const { return user_functions_.contains(name); }
   std::size_t size() const { return columns_.size(); }
   std::vector<std::uint32_t> views() const;

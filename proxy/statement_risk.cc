@@ -33,7 +33,7 @@ const masking::ColumnRule* rule_for_name(const masking::Profile& profile, const 
     if (rule_matches_name(rule, name)) return &rule;
   if (catalog == nullptr) return nullptr;
   for (const auto& column : catalog->find_by_name(name)) {
-    if (const auto* rule = masking::rule_covering(profile, column)) return rule;
+    if (const auto* rule = masking::rule_covering(profile, *column)) return rule;
   }
   return nullptr;
 }
@@ -44,6 +44,7 @@ void SqlRisk::merge(const SqlRisk& other) {
   derived = derived || other.derived;
   copy_unsafe = copy_unsafe || other.copy_unsafe;
   if (refusal.empty()) refusal = other.refusal;
+  if (write_refusal.empty()) write_refusal = other.write_refusal;
 }
 
 SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs, const ColumnCatalog* catalog) {

@@ -82,7 +82,7 @@ TEST_CASE("statement risk: type rules and view aliases hold through expressions"
   catalog.resolve_views();
   const auto by_name = catalog.find_by_name("contact");
   REQUIRE(by_name.size() == 1);
-  CHECK(by_name[0].type_names == std::vector<std::string>{"email_address", "text"});
+  CHECK(by_name[0]->type_names == std::vector<std::string>{"email_address", "text"});
 
   const auto profile = masking::test::load_profile(R"(
 keys: { hmac: { env: K } }
