@@ -157,6 +157,10 @@ struct Walker {
       } else if (is_write(key)) {
         refs.writes = true;
         walk(value);
+      } else if (key == "RenameStmt" || key == "AlterTableStmt" || key == "AlterObjectSchemaStmt" ||
+                 key == "CreateTrigStmt") {
+        refs.redefines = true;
+        walk(value);
       } else if (is_predicate_clause(key)) {
         ++predicate_depth;
         walk(value);

@@ -43,6 +43,9 @@ struct SqlReferences {
   // The statement stores rows (INSERT, UPDATE, MERGE, CREATE TABLE AS, SELECT INTO) or defines a
   // view or rule: what it reads ends up where later statements read it under other names.
   bool writes = false;
+  // ALTER TABLE (a new generated column, a changed type), a rename, SET SCHEMA, CREATE TRIGGER:
+  // changes what rules identify columns by (name, schema, type) or copies rows out of sight.
+  bool redefines = false;
   // CREATE FUNCTION names: a function the session defined, unknown to a catalog loaded before.
   std::set<std::string> created_functions;
   // FROM t AS a(x, y): the columns get new names, so names no longer say which column is read.

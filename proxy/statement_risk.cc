@@ -87,6 +87,11 @@ SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences&
                                      "and listeners (in other sessions too) would receive them unmasked",
                                      profile.name);
   }
+  if (refs.redefines) {
+    risk.write_refusal = fmt::format("it renames, moves or alters tables or columns, or adds a trigger, which would "
+                                     "change the names, schemas and types masking profile '{}' identifies columns by",
+                                     profile.name);
+  }
   if (refs.writes && risk.copy_unsafe) {
     risk.write_refusal = fmt::format("it stores or defines rows that may be made of columns masking profile '{}' "
                                      "covers (a star, a whole row or a masked column), which later statements could "

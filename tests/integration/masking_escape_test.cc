@@ -263,6 +263,12 @@ const Case kCorpus[] = {
     {"SELECT pg_temp.leak(1)", Expect::kRefused, "support",
      "CREATE FUNCTION pg_temp.leak(int) RETURNS text LANGUAGE sql AS 'SELECT first_name || '''' FROM customers "
      "WHERE id = $1'"},
+    // A role whose login may change definitions cannot rename or retype what rules identify (in a
+    // transaction the closing connection rolls back, should the refusal ever fail).
+    {"ALTER TABLE customers RENAME COLUMN first_name TO given_name", Expect::kRefused, "writer", "BEGIN"},
+    {"ALTER TABLE customers ADD COLUMN copy text GENERATED ALWAYS AS (last_name || '') STORED", Expect::kRefused,
+     "writer", "BEGIN"},
+    {"ALTER TABLE customers ALTER COLUMN ip_address TYPE text", Expect::kRefused, "writer", "BEGIN"},
     // Notifications reach every listener: computed from masked columns, they are never sent.
     {"SELECT pg_notify('ch', first_name) FROM customers WHERE id = 1", Expect::kRefused, "support", "LISTEN ch"},
     {"SELECT pg_notify('ch', (SELECT last_name FROM customers WHERE id = 2))", Expect::kRefused, "support",

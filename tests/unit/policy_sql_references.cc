@@ -128,6 +128,11 @@ TEST_CASE("sql references: statements that store rows, functions the session cre
   CHECK(analyze_sql("CREATE TEMP VIEW v AS SELECT ssn AS x FROM customers")->writes);
   CHECK_FALSE(analyze_sql("SELECT ssn FROM customers")->writes);
   CHECK_FALSE(analyze_sql("DELETE FROM notes WHERE id = 1")->writes);
+  CHECK(analyze_sql("ALTER TABLE customers RENAME COLUMN first_name TO x")->redefines);
+  CHECK(analyze_sql("ALTER TABLE customers ADD COLUMN x text GENERATED ALWAYS AS (first_name) STORED")->redefines);
+  CHECK(analyze_sql("ALTER TABLE customers SET SCHEMA archive")->redefines);
+  CHECK(analyze_sql("CREATE TRIGGER t AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION f()")->redefines);
+  CHECK_FALSE(analyze_sql("CREATE TABLE notes (id int)")->redefines);
   const auto f = analyze_sql("CREATE FUNCTION pg_temp.leak() RETURNS text LANGUAGE sql AS 'SELECT 1'");
   REQUIRE(f);
   CHECK(f->created_functions == std::set<std::string>{"leak"});
