@@ -107,13 +107,19 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
     for (const auto& name : refs->prepared_statements) state.statement_risk[name] = risk;
     return risk;
   };
-  // A statement that would store masked columns under other names never runs.
+  // A statement refused whole never runs: neither its rows nor its row count ("UPDATE 12" after
+  // WHERE ssn LIKE '1%'), its errors or its side effects (storing masked columns under other
+  // names, notifying them) reach anyone.
   const auto refuse_write = [&](const SqlRisk& risk) {
-    if (risk.write_refusal.empty()) return false;
-    auto error = pgwire::make_error("ERROR", "42501",
-                                    fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role,
-                                                risk.write_refusal),
-                                    "Store only columns without masking rules, named one by one.");
+    if (risk.refusal.empty() && risk.write_refusal.empty()) return false;
+    const bool predicate = !risk.refusal.empty();
+    auto error = pgwire::make_error(
+        "ERROR", "42501",
+        fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role,
+                    predicate ? risk.refusal : risk.write_refusal),
+        predicate ? "Filter and order by columns without masking rules (e.g. the primary key), or ask for a role "
+                    "without masking."
+                  : "Store only columns without masking rules, named one by one.");
     return gate.refusals().substitute(type, body, std::move(error), replacement);
   };
   switch (type) {

@@ -251,6 +251,9 @@ const Case kCorpus[] = {
     {"SELECT id FROM customers WHERE md5(ssn) = md5('000-00-0000')", Expect::kMasked},
     {"SELECT id FROM customers WHERE id IN (SELECT id FROM customer_contacts WHERE given > 'M')", Expect::kRefused,
      "strict"},
+    // Refused before it runs, so no row count (MOVE 12) or error tells the answer either.
+    {"DECLARE c3 CURSOR FOR SELECT id FROM customers WHERE ssn LIKE '1%'", Expect::kRefused, "strict", "BEGIN"},
+    {"EXPLAIN ANALYZE SELECT id FROM customers WHERE 1 / (ascii(ssn) - 48) > 0", Expect::kRefused, "strict"},
     // Storing masked columns under other names, then reading them back: refused before it runs.
     {"SELECT ssn INTO TEMP t1 FROM customers", Expect::kRefused},
     {"CREATE TEMP TABLE t2 AS SELECT * FROM customers", Expect::kRefused},
