@@ -136,6 +136,13 @@ TEST_CASE("masking: every mask in text and binary format, simple and extended pr
   CHECK(read_column(proxied.get(), "SELECT g_date FROM mask_matrix WHERE id = 1", 0)[0] == "1985-01-01");
   const auto free = read_column(proxied.get(), "SELECT free FROM mask_matrix WHERE id = 1", 0)[0];
   CHECK(free == "write to [redacted] or call [redacted]");
+  // Arrays and numerics a statement computes are scanned in binary too, and stay valid binary.
+  const auto array = read_column(proxied.get(), "SELECT ARRAY['mail sam.smith@example.org', NULL, 'ok']", 1)[0];
+  REQUIRE(array.has_value());
+  CHECK(server_reads(direct.get(), "text[]", *array, 1) == R"({"mail [redacted]",NULL,ok})");
+  const auto ints = read_column(proxied.get(), "SELECT ARRAY[4217, NULL, -1]::int8[]", 1)[0];
+  REQUIRE(ints.has_value());
+  CHECK(server_reads(direct.get(), "int8[]", *ints, 1) == "{4217,NULL,-1}");
   // Deterministic pseudonyms: the same input gives the same hash in every row and session.
   const auto h1 = read_column(proxied.get(), "SELECT h_text FROM mask_matrix WHERE id = 2", 0)[0];
   CHECK(h1 == cli_mask("h_text", "text", "Jürgen Müller"));
