@@ -20,8 +20,12 @@ bool matches(const ColumnMatch& m, const pgwire::FieldDescription& f, const Colu
   }
   if (!m.table.empty() || !m.column.empty()) {
     if (id == nullptr) return false;
-    if (!m.schema.empty() && m.schema != id->schema) return false;
-    if (!m.table.empty() && m.table != id->table) return false;
+    const auto in = [&m](const std::string& schema, const std::string& table) {
+      return (m.schema.empty() || m.schema == schema) && (m.table.empty() || m.table == table);
+    };
+    bool table = in(id->schema, id->table);
+    for (const auto& [schema, parent] : id->parents) table = table || in(schema, parent);
+    if (!table) return false;
     if (!m.column.empty() && m.column != id->column) return false;
   }
   if (m.name) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "masking/function_ref.h"
@@ -28,6 +29,9 @@ struct ColumnIdentity {
   // names of the declared type and of every type a domain is over (for `type:` rules on domains).
   Oid type = 0;
   std::vector<std::string> type_names;
+  // Tables this one is a partition or inheritance child of, at any depth (schema, table): a
+  // table rule on a parent covers its children's columns, read directly or not.
+  std::vector<std::pair<std::string, std::string>> parents;
   // A view's column (PostgreSQL reports the view, not what it reads): plain when it shows one
   // table column as is (reads = that column, resolved through views); otherwise computed from
   // `reads`, every table column the view reads, and perhaps from user-defined functions.

@@ -35,7 +35,8 @@ inline constexpr std::chrono::seconds kCatalogMaxAge{60};
 class ColumnCatalog {
  public:
   // Adds one row of kCatalogQuery's result (oid, attnum, schema, table, column, relkind, base
-  // type OID, the declared type's names joined by \x1f).
+  // type OID, the declared type's names joined by \x1f, the ancestor tables as schema\x1etable
+  // joined by \x1f).
   std::expected<void, std::string> add_row(const pgwire::DataRow& row);
   // A view reads column (oid, attnum) of another relation (kViewReadsQuery).
   void add_view_read(std::uint32_t view, std::uint32_t oid, std::int16_t attnum);

@@ -300,6 +300,12 @@ const Case kCorpus[] = {
     {"DO $$ DECLARE r record; BEGIN FOR r IN SELECT given FROM customer_contacts LOOP RAISE NOTICE '%', r.given; "
      "END LOOP; END $$",
      Expect::kNoLeak},
+    // A table rule on a partitioned table covers its partitions, read directly too.
+    {"SELECT id, tax_ref FROM tax_records", Expect::kMasked},
+    {"SELECT id, tax_ref FROM tax_records_low", Expect::kMasked},
+    {"SELECT * FROM tax_records_high", Expect::kMasked},
+    {"SELECT upper(tax_ref) FROM tax_records_high", Expect::kRefused},
+    {"COPY tax_records_low TO STDOUT", Expect::kRefused},
     // More spellings of the same reads.
     {"SELECT ROW(first_name, last_name)::text FROM customers", Expect::kRefused},
     {"SELECT (SELECT first_name FROM customers c2 WHERE c2.id = c.id) FROM customers c", Expect::kRefused},

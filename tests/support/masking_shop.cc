@@ -32,6 +32,12 @@ CREATE DOMAIN contact_handle AS handle_base CHECK (VALUE LIKE 'h:%');
 CREATE TABLE handles (id int PRIMARY KEY, handle contact_handle);
 INSERT INTO handles SELECT id, 'h:' || email FROM customers WHERE id <= 25;
 GRANT SELECT ON handles TO support_ro;
+DROP TABLE IF EXISTS tax_records;
+CREATE TABLE tax_records (id int, tax_ref text) PARTITION BY RANGE (id);
+CREATE TABLE tax_records_low PARTITION OF tax_records FOR VALUES FROM (0) TO (13);
+CREATE TABLE tax_records_high PARTITION OF tax_records FOR VALUES FROM (13) TO (1000);
+INSERT INTO tax_records SELECT id, 'ref ' || last_name FROM customers WHERE id <= 25;
+GRANT SELECT ON tax_records, tax_records_low, tax_records_high TO support_ro;
 ANALYZE customers;
 
 DROP TABLE IF EXISTS mask_matrix;
@@ -66,6 +72,8 @@ std::string column_rules() {
         - match: { table: public.customers, column: address }
           mask: redact
         - match: { type: inet }
+          mask: redact
+        - match: { table: public.tax_records, column: tax_ref }
           mask: redact
         - match: { user_type: handle_base }
           mask: { hash: { length: 10 } }

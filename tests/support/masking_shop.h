@@ -2,7 +2,8 @@
 // own database, plus what an adversary with a support grant would find there — views and SQL
 // functions a superuser created over the masked columns, a table of typed values for the mask ×
 // format matrix, a table whose column has a domain type (handles.handle, contact_handle over
-// handle_base over text, masked by a user_type rule; customers.ip_address by a type rule) — and
+// handle_base over text, masked by a user_type rule; customers.ip_address by a type rule), a
+// partitioned table whose rule is on the parent (tax_records.tax_ref) — and
 // one pgveil whose roles use masking profiles:
 //   support    pii-strict   (as in examples/pgveil.yaml: refuse what cannot be proven)
 //   strict     pii-strict + refuse_predicates: true

@@ -16,9 +16,9 @@ constexpr std::uint32_t kCustomers = 100, kView = 200, kViewOfView = 300;
 
 void add(proxy::ColumnCatalog& catalog, std::uint32_t oid, int attnum, const std::string& table,
          const std::string& column, const std::string& kind, const std::string& type = "25",
-         const std::string& type_names = "text") {
+         const std::string& type_names = "text", const std::string& parents = "") {
   const std::vector<std::string> texts{std::to_string(oid), std::to_string(attnum), "public", table, column, kind,
-                                       type, type_names};
+                                       type, type_names, parents};
   std::vector<pgwire::Value> values;
   for (const auto& t : texts) values.emplace_back(pgwire::as_bytes(t));
   std::string message;
@@ -76,6 +76,7 @@ TEST_CASE("statement risk: type rules and view aliases hold through expressions"
   add(catalog, kCustomers, 2, "customers", "ssn", "r");
   add(catalog, kCustomers, 3, "customers", "contact", "r", "25", "email_address\x1ftext");   // a domain over text
   add(catalog, kHosts, 1, "hosts", "ip", "r", std::to_string(kInet), "inet");
+  add(catalog, 500, 1, "customers_2024", "ssn", "r", "25", "text", "public\x1e" "customers");   // a partition
   add(catalog, kView, 1, "contacts", "tax_id", "v");   // customers.ssn as is
   catalog.add_view_origin(kView, 1, kCustomers, 2);
   catalog.add_view_read(kView, kCustomers, 2);
@@ -83,6 +84,14 @@ TEST_CASE("statement risk: type rules and view aliases hold through expressions"
   const auto by_name = catalog.find_by_name("contact");
   REQUIRE(by_name.size() == 1);
   CHECK(by_name[0]->type_names == std::vector<std::string>{"email_address", "text"});
+  const auto partition = catalog.find(500, 1);
+  REQUIRE(partition);
+  CHECK(partition->parents == std::vector<std::pair<std::string, std::string>>{{"public", "customers"}});
+  CHECK(masking::rule_covering(*masking::test::load_profile(
+                                   "profiles:\n  q:\n    columns:\n      - match: { table: public.customers, column: ssn }\n"
+                                   "        mask: redact\n",
+                                   "q"),
+                               *partition) != nullptr);
 
   const auto profile = masking::test::load_profile(R"(
 keys: { hmac: { env: K } }
