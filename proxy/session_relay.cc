@@ -101,15 +101,24 @@ std::string_view describe(RelayEnd end) {
 }  // namespace
 
 asio::awaitable<void> Session::watch_stop() {
-  auto [ec] = co_await stop_timer_.async_wait(kTuple);
-  if (stop_reason_ || ec) co_return;   // stopped from outside, or the relay ended first
+  for (;;) {
+    auto [ec] = co_await stop_timer_.async_wait(kTuple);
+    if (stop_reason_) co_return;   // stopped from outside
+    if (ec && std::exchange(deadline_moved_, false)) continue;  // re-armed earlier (recheck_grant)
+    if (ec) co_return;             // the relay ended first
+    break;
+  }
+  const std::string ended =
+      cut_short_by_.empty()
+          ? fmt::format("expired at {}", policy::format_time(grant_->not_after))
+          : fmt::format("ended at {}: {}", policy::format_time(grant_->not_after), cut_short_by_);
   stop_reason_ = StopReason{
       "57P01",
-      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
-                  grant_->id, grant_->person, grant_->database, policy::format_time(grant_->not_after)),
+      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" {}; terminating connection", grant_->id,
+                  grant_->person, grant_->database, ended),
       fmt::format("Ask for new access: pgveil request --db {} --role {} --reason \"<ticket>\"", grant_->database,
                   grant_->role),
-      "grant expired"};
+      cut_short_by_.empty() ? "grant expired" : "grant superseded"};
 }
 
 asio::awaitable<void> Session::cancel_running_query() {
@@ -139,7 +148,20 @@ void Session::recheck_grant() {
                                 g.id, g.person, g.database, g.revoked_by.empty() ? "an operator" : g.revoked_by,
                                 g.revoke_reason.empty() ? "" : ": " + g.revoke_reason),
                     "Ask for new access if you still need it.", "grant revoked"});
+    return;
   }
+  if (g.status != policy::GrantStatus::kApproved) return;
+  std::string why;
+  for (const auto& e : g.history)
+    if (e.action == "supersede") why = e.reason;
+  asio::post(stop_timer_.get_executor(), [self = shared_from_this(), end = g.not_after, why = std::move(why)]() mutable {
+    if (self->stop_reason_ || !self->grant_ || end >= self->grant_->not_after) return;
+    self->grant_->not_after = end;
+    self->cut_short_by_ = std::move(why);
+    self->deadline_moved_ = true;
+    self->stop_timer_.expires_after(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(end - self->services_.now()));
+  });
 }
 
 asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
