@@ -260,7 +260,7 @@ roles:
 
 TEST_CASE("store: postgres takes a libpq connection string; one backend only", "[config]") {
   SECTION("a connection string") {
-    const auto config = load_ok(kDatabases + kRoles + "store: { postgres: 'host=ctl dbname=pgveil' }\n"
+    const auto config = config_test::load_ok(kDatabases + kRoles + "store: { postgres: 'host=ctl dbname=pgveil' }\n"
                                 "workflow: { request_ttl: 2h }\n");
     CHECK(config->store_postgres == "host=ctl dbname=pgveil");
     CHECK(config->store_sqlite.empty());
@@ -268,7 +268,7 @@ TEST_CASE("store: postgres takes a libpq connection string; one backend only", "
     for (const auto& w : config->warnings) CHECK_THAT(w.message, !Catch::Contains("store"));
   }
   SECTION("an inline password loads, with a warning") {
-    const auto config = load_ok(kDatabases + kRoles + "store: { postgres: 'host=ctl password=hunter2' }\n");
+    const auto config = config_test::load_ok(kDatabases + kRoles + "store: { postgres: 'host=ctl password=hunter2' }\n");
     int store_warnings = 0;
     for (const auto& w : config->warnings) {
       CHECK_THAT(w.message, !Catch::Contains("hunter2"));
