@@ -37,8 +37,10 @@ std::expected<PGconn*, std::string> connect(const std::string& conninfo, std::ch
   const auto seconds = std::max<long>(timeout.count(), 1);
   const auto timeout_s = std::to_string(seconds);
   const auto timeout_ms = std::to_string(seconds * 1000);
-  // client_min_messages: the notices of CREATE ... IF NOT EXISTS are noise on pgveil's stderr.
-  const auto server_options = "-c statement_timeout=" + timeout_ms + " -c client_min_messages=warning";
+  // synchronous_commit=on: a committed revocation must survive a crash of the store's server even
+  // where the server's default is off. client_min_messages: notices are noise on pgveil's stderr.
+  const auto server_options =
+      "-c statement_timeout=" + timeout_ms + " -c synchronous_commit=on -c client_min_messages=warning";
   // Defaults first: the connection string (expanded from "dbname") overrides them.
   const char* keywords[] = {"connect_timeout", "tcp_user_timeout", "options", "application_name", "dbname", nullptr};
   const char* values[] = {timeout_s.c_str(), timeout_ms.c_str(), server_options.c_str(), application_name,

@@ -73,12 +73,12 @@ TEST_CASE("postgres store: a revocation through one instance ends the session on
   std::string alice, carol;
   std::int64_t revoked_id = 0;
   {
-    // Both start on the new database at once: the schema is created exactly once.
-    std::unique_ptr<PgveilProcess> a, b;
-    std::thread start_b([&] { b = std::make_unique<PgveilProcess>(yaml, store_env()); });
-    a = std::make_unique<PgveilProcess>(yaml, store_env());
-    start_b.join();
-    REQUIRE(b);
+    // (Several instances opening a new database at once is covered by the store's concurrency
+    // tests, which run against PostgreSQL too.)
+    auto a = std::make_unique<PgveilProcess>(yaml, store_env());
+    auto b = std::make_unique<PgveilProcess>(yaml, store_env());
+    INFO("A: " << a->log());
+    INFO("B: " << b->log());
     CHECK(log_shows(*a, "grant store listener: LISTEN pgveil_grant_changes", 5s));
     CHECK(log_shows(*b, "grant store listener: LISTEN pgveil_grant_changes", 5s));
 
@@ -187,6 +187,7 @@ TEST_CASE("postgres store: an unreachable store fails admission closed, and pgve
   // The next admission reconnects; the listener comes back too.
   auto admitted = PgConn::connect(pgveil.conninfo("alice", "prod", secret), 10s);
   INFO((admitted ? "" : admitted.error().to_string()));
+  INFO(pgveil.log());
   CHECK(admitted.has_value());
   CHECK(log_shows(pgveil, "grant store listener: LISTEN pgveil_grant_changes", 10s));
 }
