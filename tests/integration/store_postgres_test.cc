@@ -41,17 +41,8 @@ std::vector<std::string> store_env() {
   return env;
 }
 
-PgConn connect_as(const PgveilProcess& pgveil, const std::string& user, const std::string& secret,
-                  const std::string& app) {
-  auto conn = PgConn::connect(pgveil.conninfo(user, "prod", secret) + " application_name=" + app, 10s);
-  if (!conn) FAIL("connect: " << conn.error().to_string());
-  return std::move(*conn);
-}
-
-void start_long_query(PgConn& conn, const std::string& app) {
-  REQUIRE(PQsendQuery(conn.get(), "SELECT pg_sleep(30)") == 1);
-  REQUIRE(itf::wait_backends(app, 1, 3s));
-}
+using wf::connect_as;
+using wf::start_long_query;
 
 // Waits (bounded) until `pgveil`'s log contains `text`.
 bool log_shows(const PgveilProcess& pgveil, const std::string& text, std::chrono::milliseconds within) {

@@ -1,5 +1,6 @@
 #include "support/workflow_env.h"
 
+#include <catch2/catch.hpp>
 #include <httplib.h>
 
 #include <stdexcept>
@@ -94,6 +95,19 @@ nlohmann::json approved_grant(const testsupport::PgveilProcess& pgveil, const st
   grant["secret"] = secret.body.at("secret");
   grant["psql"] = secret.body.at("psql");
   return grant;
+}
+
+testsupport::PgConn connect_as(const testsupport::PgveilProcess& pgveil, const std::string& user,
+                               const std::string& secret, const std::string& app) {
+  auto conn = testsupport::PgConn::connect(pgveil.conninfo(user, "prod", secret) + " application_name=" + app,
+                                           std::chrono::seconds(10));
+  if (!conn) FAIL("connect: " << conn.error().to_string());
+  return std::move(*conn);
+}
+
+void start_long_query(testsupport::PgConn& conn, const std::string& app) {
+  REQUIRE(PQsendQuery(conn.get(), "SELECT pg_sleep(30)") == 1);
+  REQUIRE(itf::wait_backends(app, 1, std::chrono::seconds(3)));
 }
 
 }  // namespace wf

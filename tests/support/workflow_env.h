@@ -10,6 +10,7 @@
 
 #include "support/itf_env.h"
 #include "support/pgveil_process.h"
+#include "support/pq.h"
 #include "support/process.h"
 
 namespace wf {
@@ -44,5 +45,13 @@ testsupport::RunResult cli(const testsupport::PgveilProcess& pgveil, const std::
 nlohmann::json approved_grant(const testsupport::PgveilProcess& pgveil, const std::string& requester_token,
                               const std::string& approver_token, const std::string& duration = "1h",
                               const std::string& role = "support");
+
+// A libpq connection to `pgveil`'s prod database as `user` with application_name `app`; FAILs the
+// test if it is refused.
+testsupport::PgConn connect_as(const testsupport::PgveilProcess& pgveil, const std::string& user,
+                               const std::string& secret, const std::string& app);
+
+// Starts pg_sleep(30) on `conn` and waits until its backend runs upstream.
+void start_long_query(testsupport::PgConn& conn, const std::string& app);
 
 }  // namespace wf
