@@ -182,3 +182,42 @@ TEST_CASE("postgres store: an unreachable store fails admission closed, and pgve
   CHECK(admitted.has_value());
   CHECK(log_shows(pgveil, "grant store listener: LISTEN pgveil_grant_changes", 10s));
 }
+
+TEST_CASE("postgres store: the operator CLI writes the shared store; its revocation reaches every instance",
+          "[store][postgres][itf]") {
+  auto& cluster = PgCluster::shared();
+  const auto yaml = postgres_store_config(cluster);
+  PgveilProcess a(yaml, store_env());
+  PgveilProcess b(yaml, store_env());
+  // `pgveil grant create --config …` opens the PostgreSQL store itself (no admin API involved).
+  const auto issued = a.issue_grant("alice", "prod", "support", "1h", "INC-3");
+  REQUIRE(issued.id > 0);
+  auto listed = b.cli({"--config", b.config_path(), "grant", "list", "--json"});
+  INFO(listed.err);
+  REQUIRE(listed.exit_code == 0);
+  const auto grants = nlohmann::json::parse(listed.out);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0]["id"] == issued.id);
+
+  auto on_a = connect_as(a, "alice", issued.secret, "st_cli_a");
+  auto on_b = connect_as(b, "alice", issued.secret, "st_cli_b");
+  start_long_query(on_a, "st_cli_a");
+  start_long_query(on_b, "st_cli_b");
+  // Neither instance made this change: only the NOTIFY (or the poll) can tell them.
+  const auto r = a.cli({"--config", a.config_path(), "grant", "revoke", std::to_string(issued.id), "--reason",
+                        "offboarding"});
+  const auto revoked = Clock::now();
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  for (auto* conn : {&on_a, &on_b}) {
+    const auto outcome = itf::await_results(conn->get(), 5s);
+    INFO(outcome.describe());
+    REQUIRE(outcome.finished);
+    CHECK(outcome.sqlstate == "57P01");
+    CHECK_THAT(outcome.message, Contains("was revoked by cli:"));
+    CHECK_THAT(outcome.message, Contains("offboarding"));
+  }
+  CHECK(itf::seconds_since(revoked) <= 1.0);
+  CHECK(itf::wait_backends("st_cli_a", 0, 1500ms));
+  CHECK(itf::wait_backends("st_cli_b", 0, 1500ms));
+}
