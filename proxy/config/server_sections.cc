@@ -1,4 +1,4 @@
-// The proxy's own settings: listen, workers, tls, limits, store, logging, and the sections
+// The proxy's own settings: listen, workers, tls, limits, store, workflow, logging, and the sections
 // reserved for later issues.
 #include <fmt/format.h>
 
