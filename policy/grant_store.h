@@ -65,8 +65,8 @@ class GrantStore {
 
   // Generates a secret and its verifier and records the grant. Requires non-empty person,
   // database, role, reason and created_by, not_after > not_before and not_after > now. In the same
-  // transaction, revokes every other active or scheduled grant for (person, database) with reason
-  // "superseded by grant N" (revoked_by = created_by): one person has at most one live grant per
+  // transaction, supersedes the person's other live grants for that database as of this grant's
+  // start (rows::supersede_others; actor = created_by): one person has at most one live grant per
   // database, so admission is never ambiguous. Times are stored, and returned, at microsecond
   // resolution (truncated toward the past).
   std::expected<IssuedGrant, std::string> issue(const NewGrant& request, TimePoint now);
@@ -91,7 +91,8 @@ class GrantStore {
   // --- The access workflow (issue #3); refusals come from policy/workflow.h, decided on the
   // grant as read inside the same IMMEDIATE transaction, so concurrent steps serialize.
 
-  // Records a request planned by plan_request (an auto-approved one supersedes at once).
+  // Records a request planned by plan_request (an auto-approved one supersedes the live grant as of
+  // its start). A pending request gets its deadline, now + Options::request_ttl.
   std::expected<Grant, Refusal> create_request(const Actor& requester, const RoleRules* role,
                                                const AccessRequest& request, TimePoint now);
   // Approve / deny / cancel / revoke grant `id`. `role` is the grant's role in the current
