@@ -54,4 +54,10 @@ testsupport::PgConn connect_as(const testsupport::PgveilProcess& pgveil, const s
 // Starts pg_sleep(30) on `conn` and waits until its backend runs upstream.
 void start_long_query(testsupport::PgConn& conn, const std::string& app);
 
+// Waits (at most 5 s) for the FATAL 57P01 that ends `conn` mid-query; checks that its message
+// contains `why`, that it came within `within` seconds of `since`, and that the upstream backend
+// of application `app` is gone.
+void expect_terminated(testsupport::PgConn& conn, std::chrono::steady_clock::time_point since, const std::string& why,
+                       const std::string& app, double within = 1.0);
+
 }  // namespace wf
