@@ -95,7 +95,10 @@ Admission decide_admission(std::string_view person, std::string_view database,
     case GrantState::kExpired:
       return refuse(
           Admission::Outcome::kExpired, grant,
-          fmt::format("{} expired at {}", grant_subject(grant), format_time(grant.not_after)),
+          grant.status == GrantStatus::kRequested && grant.request_expires_at
+              ? fmt::format("{} expired at {} without being approved", grant_subject(grant),
+                            format_time(*grant.request_expires_at))
+              : fmt::format("{} expired at {}", grant_subject(grant), format_time(grant.not_after)),
           ask_for_access_hint(person, database, role, "Ask for access again"));
     case GrantState::kRequested:
       return refuse(Admission::Outcome::kPending, grant,

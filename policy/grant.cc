@@ -21,7 +21,9 @@ bool Grant::approved_by(std::string_view actor) const {
 GrantState state_at(const Grant& grant, TimePoint now) {
   if (grant.revoked_at) return GrantState::kRevoked;
   switch (grant.status) {
-    case GrantStatus::kRequested: return GrantState::kRequested;
+    case GrantStatus::kRequested:
+      return grant.request_expires_at && now >= *grant.request_expires_at ? GrantState::kExpired
+                                                                          : GrantState::kRequested;
     case GrantStatus::kDenied: return GrantState::kDenied;
     case GrantStatus::kCancelled: return GrantState::kCancelled;
     case GrantStatus::kRevoked: return GrantState::kRevoked;

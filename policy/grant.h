@@ -5,7 +5,8 @@
 // secret, of which only a SCRAM-SHA-256 verifier is ever stored.
 //
 // Lifecycle (issue #3): requested -> approved (then scheduled -> active -> expired by the clock),
-// or denied / cancelled / revoked. The stored GrantStatus is what people decided; GrantState adds
+// or denied / cancelled / revoked; a request nobody approves before its deadline
+// (workflow.request_ttl) expires. The stored GrantStatus is what people decided; GrantState adds
 // what the clock says about an approved grant.
 #pragma once
 
@@ -30,7 +31,8 @@ std::optional<GrantStatus> parse_grant_status(std::string_view text);
 
 // One transition (or an approval that counts toward one): who, when, why. Actions: "request",
 // "issue" (operator shortcut), "approve", "auto-approve", "deny", "cancel", "revoke",
-// "secret" (the requester collected the connection secret), "expire".
+// "secret" (the requester collected the connection secret), "expire", "supersede" (a scheduled
+// grant will replace this one: its window was cut to end when that one starts).
 struct GrantEvent {
   TimePoint at{};
   std::string actor, action, reason;
@@ -49,6 +51,7 @@ struct Grant {
   TimePoint not_before{}, not_after{};  // meaningful once approved (zero before)
   std::optional<TimePoint> revoked_at;
   std::string revoked_by, revoke_reason;
+  std::optional<TimePoint> request_expires_at;  // a request not approved by then has expired
   std::string verifier;  // SCRAM-SHA-256 verifier of the grant secret (never the secret); "" = not collected
   std::vector<GrantEvent> history;  // oldest first
 
@@ -63,6 +66,8 @@ enum class GrantState { kRequested, kScheduled, kActive, kExpired, kDenied, kCan
 
 // The state of `grant` at `now`. The validity window is half-open, [not_before, not_after): a
 // grant "for 1h" from 17:00 admits at 17:00:00 and refuses at 18:00:00.
+//
+// A request is kExpired from its request_expires_at on: it can no longer be approved.
 //
 // A revoked grant is kRevoked whatever `now` is, even if `now` precedes revoked_at: several
 // proxies and the CLI share one store and their clocks drift, and a revocation must never be

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "policy/time_format.h"
+
 namespace policy::rows {
 
 using std::chrono::microseconds;
+using sql::Value;
 
 std::int64_t to_us(TimePoint time) {
   return std::chrono::floor<microseconds>(time.time_since_epoch()).count();
@@ -18,12 +21,21 @@ TimePoint from_us(std::int64_t us) {
   return TimePoint(std::chrono::duration_cast<Clock::duration>(microseconds(us)));
 }
 
+namespace {
+
+std::optional<std::int64_t> optional_us(std::optional<TimePoint> t) {
+  if (!t) return std::nullopt;
+  return to_us(*t);
+}
+
+}  // namespace
+
 const std::string_view kGrantColumns =
     "id, person, database, role, reason, created_by, created_at_us, status, duration_us, "
     "requested_start_us, approvals_required, not_before_us, not_after_us, revoked_at_us, revoked_by, "
-    "revoke_reason, verifier";
+    "revoke_reason, verifier, request_expires_at_us";
 
-Grant read_grant(const sqlite::Statement& row) {
+Grant read_grant(const sql::Row& row) {
   Grant grant;
   grant.id = row.int64_at(0);
   grant.person = row.text_at(1);
@@ -43,101 +55,71 @@ Grant read_grant(const sqlite::Statement& row) {
   grant.revoked_by = row.text_at(14);
   grant.revoke_reason = row.text_at(15);
   grant.verifier = row.text_at(16);
+  if (auto deadline = row.optional_int64_at(17)) grant.request_expires_at = from_us(*deadline);
   return grant;
 }
 
-std::expected<void, std::string> load_history(sqlite3* db, Grant& grant) {
-  auto select = sqlite::Statement::prepare(
-      db, "SELECT at_us, actor, action, reason FROM grant_events WHERE grant_id = ?1 ORDER BY id");
-  if (!select) return std::unexpected(select.error());
-  select->bind(1, grant.id);
+std::expected<void, std::string> load_history(sql::Connection& db, Grant& grant) {
+  auto events = db.query("SELECT at_us, actor, action, reason FROM grant_events WHERE grant_id = $1 ORDER BY id",
+                         sql::Params{grant.id});
+  if (!events) return std::unexpected(events.error());
   grant.history.clear();
-  for (;;) {
-    auto row = select->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return {};
-    grant.history.push_back({from_us(select->int64_at(0)), select->text_at(1), select->text_at(2), select->text_at(3)});
+  for (std::size_t i = 0; i < events->rows.size(); ++i) {
+    const auto e = events->row(i);
+    grant.history.push_back({from_us(e.int64_at(0)), e.text_at(1), e.text_at(2), e.text_at(3)});
   }
+  return {};
 }
 
-std::expected<std::vector<Grant>, std::string> select_grants(sqlite3* db, std::string_view where,
-                                                             const std::optional<std::string>& p1,
-                                                             const std::optional<std::string>& p2) {
-  auto select = sqlite::Statement::prepare(db, fmt::format("SELECT {} FROM grants{} ORDER BY id", kGrantColumns, where));
-  if (!select) return std::unexpected(select.error());
-  if (where.find("?1") != std::string_view::npos) select->bind(1, p1);
-  if (where.find("?2") != std::string_view::npos) select->bind(2, p2);
+std::expected<std::vector<Grant>, std::string> select_grants(sql::Connection& db, std::string_view where,
+                                                             const sql::Params& params) {
+  auto selected = db.query(fmt::format("SELECT {} FROM grants{} ORDER BY id", kGrantColumns, where), params);
+  if (!selected) return std::unexpected(selected.error());
   std::vector<Grant> grants;
-  for (;;) {
-    auto row = select->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    grants.push_back(read_grant(*select));
-  }
+  grants.reserve(selected->rows.size());
+  for (std::size_t i = 0; i < selected->rows.size(); ++i) grants.push_back(read_grant(selected->row(i)));
   for (auto& g : grants)
     if (auto ok = load_history(db, g); !ok) return std::unexpected(ok.error());
   return grants;
 }
 
-std::expected<std::optional<Grant>, std::string> select_grant(sqlite3* db, std::int64_t id) {
-  auto select = sqlite::Statement::prepare(db, fmt::format("SELECT {} FROM grants WHERE id = ?1", kGrantColumns));
-  if (!select) return std::unexpected(select.error());
-  select->bind(1, id);
-  auto row = select->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<Grant>();
-  Grant grant = read_grant(*select);
-  if (auto ok = load_history(db, grant); !ok) return std::unexpected(ok.error());
-  return grant;
+std::expected<std::optional<Grant>, std::string> select_grant(sql::Connection& db, std::int64_t id) {
+  auto grants = select_grants(db, " WHERE id = $1", sql::Params{id});
+  if (!grants) return std::unexpected(grants.error());
+  if (grants->empty()) return std::optional<Grant>();
+  return std::move(grants->front());
 }
 
-std::expected<void, std::string> insert_event(sqlite3* db, std::int64_t grant_id, const GrantEvent& event) {
-  auto insert = sqlite::Statement::prepare(
-      db, "INSERT INTO grant_events (grant_id, at_us, actor, action, reason) VALUES (?1, ?2, ?3, ?4, ?5)");
-  if (!insert) return std::unexpected(insert.error());
-  insert->bind(1, grant_id)
-      .bind(2, to_us(event.at))
-      .bind(3, std::string_view(event.actor))
-      .bind(4, std::string_view(event.action))
-      .bind(5, std::string_view(event.reason));
-  return insert->run();
+std::expected<void, std::string> insert_event(sql::Connection& db, std::int64_t grant_id, const GrantEvent& event) {
+  auto inserted = db.query("INSERT INTO grant_events (grant_id, at_us, actor, action, reason) VALUES ($1, $2, $3, $4, $5)",
+                           sql::Params{grant_id, to_us(event.at), event.actor, event.action, event.reason});
+  if (!inserted) return std::unexpected(inserted.error());
+  return {};
 }
 
-std::expected<void, std::string> insert_grant(sqlite3* db, Grant& grant) {
+std::expected<void, std::string> insert_grant(sql::Connection& db, Grant& grant) {
   const bool windowed = grant.status != GrantStatus::kRequested;
-  auto optional_us = [](std::optional<TimePoint> t) -> std::optional<std::int64_t> {
-    if (!t) return std::nullopt;
-    return to_us(*t);
-  };
-  auto insert = sqlite::Statement::prepare(
-      db,
-      "INSERT INTO grants (person, database, role, reason, created_by, created_at_us, status, duration_us, "
-      "requested_start_us, approvals_required, not_before_us, not_after_us, updated_at_us, verifier) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-  if (!insert) return std::unexpected(insert.error());
   const TimePoint updated = grant.history.empty() ? grant.created_at : grant.history.back().at;
-  insert->bind(1, std::string_view(grant.person))
-      .bind(2, std::string_view(grant.database))
-      .bind(3, std::string_view(grant.role))
-      .bind(4, std::string_view(grant.reason))
-      .bind(5, std::string_view(grant.created_by))
-      .bind(6, to_us(grant.created_at))
-      .bind(7, to_string(grant.status))
-      .bind(8, std::chrono::duration_cast<microseconds>(grant.duration).count())
-      .bind(9, optional_us(grant.requested_start))
-      .bind(10, std::int64_t{grant.approvals_required})
-      .bind(11, windowed ? optional_us(grant.not_before) : std::nullopt)
-      .bind(12, windowed ? optional_us(grant.not_after) : std::nullopt)
-      .bind(13, to_us(updated))
-      .bind(14, std::string_view(grant.verifier));
-  if (auto ok = insert->run(); !ok) return std::unexpected(ok.error());
-  grant.id = sqlite3_last_insert_rowid(db);
+  auto inserted = db.query(
+      "INSERT INTO grants (person, database, role, reason, created_by, created_at_us, status, duration_us, "
+      "requested_start_us, approvals_required, not_before_us, not_after_us, updated_at_us, verifier, "
+      "request_expires_at_us) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+      sql::Params{grant.person, grant.database, grant.role, grant.reason, grant.created_by, to_us(grant.created_at),
+                  sql::text(to_string(grant.status)),
+                  std::chrono::duration_cast<microseconds>(grant.duration).count(),
+                  sql::nullable(optional_us(grant.requested_start)), std::int64_t{grant.approvals_required},
+                  windowed ? Value(to_us(grant.not_before)) : Value(), windowed ? Value(to_us(grant.not_after)) : Value(),
+                  to_us(updated), grant.verifier, sql::nullable(optional_us(grant.request_expires_at))});
+  if (!inserted) return std::unexpected(inserted.error());
+  if (inserted->empty()) return std::unexpected("INSERT INTO grants returned no id");
+  grant.id = inserted->row(0).int64_at(0);
   for (const auto& event : grant.history)
     if (auto ok = insert_event(db, grant.id, event); !ok) return std::unexpected(ok.error());
   return {};
 }
 
-std::expected<void, std::string> apply_change(sqlite3* db, Grant& grant, const Change& change) {
+std::expected<void, std::string> apply_change(sql::Connection& db, Grant& grant, const Change& change) {
   const GrantEvent event{stored(change.event.at), change.event.actor, change.event.action, change.event.reason};
   // Only approved grants have a window; revoking or cancelling one keeps it (reports show it).
   const bool windowed = grant.status == GrantStatus::kApproved || change.not_before.has_value();
@@ -151,59 +133,55 @@ std::expected<void, std::string> apply_change(sqlite3* db, Grant& grant, const C
     grant.revoke_reason = event.reason;
   }
   grant.status = change.status;
-  auto update = sqlite::Statement::prepare(
-      db,
-      "UPDATE grants SET status = ?2, not_before_us = ?3, not_after_us = ?4, revoked_at_us = ?5, revoked_by = ?6, "
-      "revoke_reason = ?7, updated_at_us = ?8 WHERE id = ?1");
-  if (!update) return std::unexpected(update.error());
-  std::optional<std::int64_t> revoked;
-  if (grant.revoked_at) revoked = to_us(*grant.revoked_at);
-  update->bind(1, grant.id)
-      .bind(2, to_string(grant.status))
-      .bind(3, windowed ? std::optional<std::int64_t>(to_us(grant.not_before)) : std::nullopt)
-      .bind(4, windowed ? std::optional<std::int64_t>(to_us(grant.not_after)) : std::nullopt)
-      .bind(5, revoked)
-      .bind(6, std::string_view(grant.revoked_by))
-      .bind(7, std::string_view(grant.revoke_reason))
-      .bind(8, to_us(event.at));
-  if (auto ok = update->run(); !ok) return std::unexpected(ok.error());
+  auto updated = db.query(
+      "UPDATE grants SET status = $2, not_before_us = $3, not_after_us = $4, revoked_at_us = $5, revoked_by = $6, "
+      "revoke_reason = $7, updated_at_us = $8 WHERE id = $1",
+      sql::Params{grant.id, sql::text(to_string(grant.status)), windowed ? Value(to_us(grant.not_before)) : Value(),
+                  windowed ? Value(to_us(grant.not_after)) : Value(), sql::nullable(optional_us(grant.revoked_at)),
+                  grant.revoked_by, grant.revoke_reason, to_us(event.at)});
+  if (!updated) return std::unexpected(updated.error());
   if (auto ok = insert_event(db, grant.id, event); !ok) return std::unexpected(ok.error());
   grant.history.push_back(event);
   if (change.supersede) return supersede_others(db, grant, event.actor, event.at);
   return {};
 }
 
-std::expected<void, std::string> supersede_others(sqlite3* db, const Grant& grant, std::string_view by,
+std::expected<void, std::string> supersede_others(sql::Connection& db, const Grant& grant, std::string_view by,
                                                   TimePoint now) {
-  // Same condition as "not ended at now" in state_at for an approved grant.
+  // $1 person, $2 database, $3 the new grant, $4 now, $5 by, $6 reason, $7 S (the new grant's
+  // start). "Live" is state_at's "approved and not ended at now".
   static constexpr std::string_view kOthers =
-      "person = ?1 AND database = ?2 AND id <> ?3 AND status = 'approved' AND revoked_at_us IS NULL "
-      "AND not_after_us > ?4";
-  const std::string reason = fmt::format("superseded by grant {}", grant.id);
-  auto events = sqlite::Statement::prepare(
-      db, fmt::format("INSERT INTO grant_events (grant_id, at_us, actor, action, reason) "
-                      "SELECT id, ?4, ?5, 'revoke', ?6 FROM grants WHERE {} ORDER BY id",
-                      kOthers));
-  if (!events) return std::unexpected(events.error());
-  events->bind(1, std::string_view(grant.person))
-      .bind(2, std::string_view(grant.database))
-      .bind(3, grant.id)
-      .bind(4, to_us(now))
-      .bind(5, by)
-      .bind(6, std::string_view(reason));
-  if (auto ok = events->run(); !ok) return std::unexpected(ok.error());
-  auto update = sqlite::Statement::prepare(
-      db, fmt::format("UPDATE grants SET status = 'revoked', revoked_at_us = ?4, revoked_by = ?5, "
-                      "revoke_reason = ?6, updated_at_us = ?4 WHERE {}",
-                      kOthers));
-  if (!update) return std::unexpected(update.error());
-  update->bind(1, std::string_view(grant.person))
-      .bind(2, std::string_view(grant.database))
-      .bind(3, grant.id)
-      .bind(4, to_us(now))
-      .bind(5, by)
-      .bind(6, std::string_view(reason));
-  return update->run();
+      "person = $1 AND database = $2 AND id <> $3 AND status = 'approved' AND revoked_at_us IS NULL "
+      "AND not_after_us > $4";
+  const std::string revoke_where = fmt::format("{} AND ($7 <= $4 OR not_before_us >= $7)", kOthers);
+  const std::string cut_where = fmt::format("{} AND $7 > $4 AND not_before_us < $7 AND not_after_us > $7", kOthers);
+  const auto start = to_us(grant.not_before);
+  const sql::Params revoked{grant.person, grant.database, grant.id, to_us(now), sql::text(by),
+                            fmt::format("superseded by grant {}", grant.id), start};
+  // Events first: the UPDATE changes the rows the condition picks.
+  const std::string steps[] = {
+      fmt::format("INSERT INTO grant_events (grant_id, at_us, actor, action, reason) "
+                  "SELECT id, $4, $5, 'revoke', $6 FROM grants WHERE {} ORDER BY id",
+                  revoke_where),
+      fmt::format("UPDATE grants SET status = 'revoked', revoked_at_us = $4, revoked_by = $5, revoke_reason = $6, "
+                  "updated_at_us = $4 WHERE {}",
+                  revoke_where),
+  };
+  for (const auto& step : steps)
+    if (auto ok = db.query(step, revoked); !ok) return std::unexpected(ok.error());
+  if (start <= to_us(now)) return {};
+  const sql::Params cut{grant.person, grant.database, grant.id, to_us(now), sql::text(by),
+                        fmt::format("superseded by grant {} from {}", grant.id, format_time(grant.not_before)),
+                        start};
+  const std::string cut_steps[] = {
+      fmt::format("INSERT INTO grant_events (grant_id, at_us, actor, action, reason) "
+                  "SELECT id, $4, $5, 'supersede', $6 FROM grants WHERE {} ORDER BY id",
+                  cut_where),
+      fmt::format("UPDATE grants SET not_after_us = $7, updated_at_us = $4 WHERE {}", cut_where),
+  };
+  for (const auto& step : cut_steps)
+    if (auto ok = db.query(step, cut); !ok) return std::unexpected(ok.error());
+  return {};
 }
 
 }  // namespace policy::rows

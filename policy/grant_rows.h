@@ -1,9 +1,7 @@
-// Internal to GrantStore: grants and their events as SQLite rows. The SQL that reads and writes
-// one grant lives here so every GrantStore operation (operator issue, workflow steps, admission
-// look-ups) maps rows the same way.
+// Internal to GrantStore: grants and their events as SQL rows. The SQL that reads and writes one
+// grant lives here so every GrantStore operation (operator issue, workflow steps, admission
+// look-ups) maps rows the same way, on either backend (policy/sql_connection.h).
 #pragma once
-
-#include <sqlite3.h>
 
 #include <cstdint>
 #include <expected>
@@ -13,7 +11,7 @@
 #include <vector>
 
 #include "policy/grant.h"
-#include "policy/sqlite_db.h"
+#include "policy/sql_connection.h"
 #include "policy/workflow.h"
 
 namespace policy::rows {
@@ -27,29 +25,32 @@ inline TimePoint stored(TimePoint time) { return from_us(to_us(time)); }
 
 // Column list for SELECTs that read_grant understands.
 extern const std::string_view kGrantColumns;
-Grant read_grant(const sqlite::Statement& row);
+Grant read_grant(const sql::Row& row);
 
 // Fills grant.history from grant_events.
-std::expected<void, std::string> load_history(sqlite3* db, Grant& grant);
-// One SELECT (with an optional " WHERE ..." and ?1/?2 bound to the optional strings), history
-// included, oldest first.
-std::expected<std::vector<Grant>, std::string> select_grants(sqlite3* db, std::string_view where,
-                                                             const std::optional<std::string>& p1 = {},
-                                                             const std::optional<std::string>& p2 = {});
-std::expected<std::optional<Grant>, std::string> select_grant(sqlite3* db, std::int64_t id);
+std::expected<void, std::string> load_history(sql::Connection& db, Grant& grant);
+// One SELECT (with an optional " WHERE ..." using `params`), history included, oldest first.
+std::expected<std::vector<Grant>, std::string> select_grants(sql::Connection& db, std::string_view where,
+                                                             const sql::Params& params = {});
+std::expected<std::optional<Grant>, std::string> select_grant(sql::Connection& db, std::int64_t id);
 
 // Inserts `grant` (its id is assigned and written back) and its history.
-std::expected<void, std::string> insert_grant(sqlite3* db, Grant& grant);
-std::expected<void, std::string> insert_event(sqlite3* db, std::int64_t grant_id, const GrantEvent& event);
+std::expected<void, std::string> insert_grant(sql::Connection& db, Grant& grant);
+std::expected<void, std::string> insert_event(sql::Connection& db, std::int64_t grant_id, const GrantEvent& event);
 
 // Writes `change` (planned by policy/workflow.h for `grant`) and its event; updates `grant` to
 // match what is now stored.
-std::expected<void, std::string> apply_change(sqlite3* db, Grant& grant, const Change& change);
+std::expected<void, std::string> apply_change(sql::Connection& db, Grant& grant, const Change& change);
 
-// Ends every other approved, not yet expired grant of (person, database): one person has at most
-// one live grant per database, so admission is never ambiguous (issue #3: a new approval
-// supersedes the old one). Each gets a "revoke" event naming `by`.
-std::expected<void, std::string> supersede_others(sqlite3* db, const Grant& grant, std::string_view by,
+// One person has at most one live grant per database, so admission is never ambiguous (issue #3:
+// a new approval supersedes the old one). For the approved `grant` starting at S, decided at
+// `now`, the person's other approved, not yet ended grants on that database:
+//   - those that would start at or after S (or all of them, when S <= now) are revoked now,
+//     with a "revoke" event naming `by` and reason "superseded by grant N";
+//   - one running (or starting) before S keeps working until S: its window is cut to end at S,
+//     with a "supersede" event; it then ends by the clock like any expiring grant;
+//   - one that ends by S anyway is left alone.
+std::expected<void, std::string> supersede_others(sql::Connection& db, const Grant& grant, std::string_view by,
                                                   TimePoint now);
 
 }  // namespace policy::rows

@@ -1,7 +1,6 @@
 #include "policy/grant_store.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -13,8 +12,8 @@
 
 #include "policy/grant_rows.h"
 #include "policy/grant_store_schema.h"
+#include "policy/pg_conninfo.h"
 #include "policy/secret.h"
-#include "policy/sqlite_db.h"
 #include "policy/time_format.h"
 #include "proxy/wire/scram.h"
 
@@ -47,12 +46,22 @@ std::expected<void, std::string> validate(const NewGrant& request, TimePoint now
   return {};
 }
 
+std::expected<void, std::string> check_options(const GrantStore::Options& options) {
+  if (options.scram_iterations < pgwire::scram::kDefaultIterations ||
+      options.scram_iterations > pgwire::scram::kMaxIterations) {
+    // RFC 7677 section 4: at least 4096 iterations; the ceiling is what clients will accept.
+    return std::unexpected(fmt::format("scram_iterations must be between {} and {}, not {}",
+                                       pgwire::scram::kDefaultIterations, pgwire::scram::kMaxIterations,
+                                       options.scram_iterations));
+  }
+  if (options.request_ttl <= std::chrono::seconds{0}) return std::unexpected("request_ttl must be positive");
+  return {};
+}
+
 }  // namespace
 
-void GrantStore::DbCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-
-GrantStore::GrantStore(std::unique_ptr<sqlite3, DbCloser> db, Options options)
-    : db_(std::move(db)), options_(options) {}
+GrantStore::GrantStore(std::unique_ptr<sql::Connection> db, Options options, std::string conninfo)
+    : db_(std::move(db)), options_(options), conninfo_(std::move(conninfo)) {}
 
 GrantStore::~GrantStore() = default;
 
@@ -65,13 +74,7 @@ std::expected<std::unique_ptr<GrantStore>, std::string> GrantStore::open_sqlite(
   auto fail = [&path](std::string_view why) {
     return std::unexpected(fmt::format("cannot open grant store \"{}\": {}", path, why));
   };
-  if (options.scram_iterations < pgwire::scram::kDefaultIterations ||
-      options.scram_iterations > pgwire::scram::kMaxIterations) {
-    // RFC 7677 section 4: at least 4096 iterations; the ceiling is what clients will accept.
-    return fail(fmt::format("scram_iterations must be between {} and {}, not {}",
-                            pgwire::scram::kDefaultIterations, pgwire::scram::kMaxIterations,
-                            options.scram_iterations));
-  }
+  if (auto ok = check_options(options); !ok) return fail(ok.error());
   if (path.empty()) return fail("empty path");
   // Create the file ourselves so it is private from the first byte: it holds verifiers, which
   // allow offline guessing. SQLite gives its -wal and -shm files the database file's mode.
@@ -80,22 +83,37 @@ std::expected<std::unique_ptr<GrantStore>, std::string> GrantStore::open_sqlite(
     if (fd < 0) return fail(std::strerror(errno));
     ::close(fd);
   }
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
-  std::unique_ptr<sqlite3, DbCloser> db(raw);
-  if (rc != SQLITE_OK) return fail(db ? sqlite::error_of(db.get()) : "out of memory");
-  sqlite3_extended_result_codes(db.get(), 1);
-  // Before anything that locks: switching to WAL and migrating may wait for other openers.
-  sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
-  // WAL: readers (admission checks) never wait for a writer. synchronous=FULL: a committed
-  // revocation survives a power cut (NORMAL could lose it); writes are rare.
-  if (auto ok = sqlite::exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !ok) {
-    return fail(ok.error());
-  }
-  if (auto ok = migrate_store(db.get()); !ok) return fail(ok.error());
-  return std::unique_ptr<GrantStore>(new GrantStore(std::move(db), options));
+  auto db = sql::connect_sqlite(path, options.busy_timeout);
+  if (!db) return fail(db.error());
+  if (auto ok = migrate_sqlite_store(**db); !ok) return fail(ok.error());
+  return std::unique_ptr<GrantStore>(new GrantStore(std::move(*db), options, {}));
+}
+
+std::expected<std::unique_ptr<GrantStore>, std::string> GrantStore::open_postgres(const std::string& conninfo,
+                                                                                 const Options& options) {
+  auto label = pg::describe(conninfo);
+  if (!label) return std::unexpected(fmt::format("cannot open the PostgreSQL grant store: {}", label.error()));
+  auto fail = [&label](std::string_view why) {
+    return std::unexpected(fmt::format("cannot open grant store {}: {}", *label, why));
+  };
+  if (auto ok = check_options(options); !ok) return fail(ok.error());
+  auto db = sql::connect_postgres(conninfo, options.postgres_timeout);
+  if (!db) return fail(db.error());
+  if (auto ok = migrate_postgres_store(**db); !ok) return fail(ok.error());
+  return std::unique_ptr<GrantStore>(new GrantStore(std::move(*db), options, conninfo));
+}
+
+std::expected<std::string, std::string> GrantStore::describe_postgres(const std::string& conninfo) {
+  return pg::describe(conninfo);
+}
+
+std::string_view GrantStore::backend() const {
+  return db_->dialect() == sql::Dialect::kPostgres ? "postgres" : "sqlite";
+}
+
+std::unique_ptr<GrantChangeListener> GrantStore::listen(std::function<void()> changed) const {
+  if (db_->dialect() != sql::Dialect::kPostgres) return nullptr;
+  return std::make_unique<GrantChangeListener>(conninfo_, options_.postgres_timeout, std::move(changed));
 }
 
 std::expected<IssuedGrant, std::string> GrantStore::issue(const NewGrant& request, TimePoint now) {
@@ -126,8 +144,8 @@ std::expected<IssuedGrant, std::string> GrantStore::issue(const NewGrant& reques
   issued.secret = std::move(*secret);
 
   std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto tx = sqlite::Transaction::begin_immediate(db);
+  sql::Connection& db = *db_;
+  auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(tx.error());
   if (auto ok = rows::insert_grant(db, grant); !ok) return std::unexpected(ok.error());
   if (auto ok = rows::supersede_others(db, grant, grant.created_by, now); !ok) return std::unexpected(ok.error());
@@ -137,9 +155,9 @@ std::expected<IssuedGrant, std::string> GrantStore::issue(const NewGrant& reques
 
 std::expected<std::optional<Grant>, std::string> GrantStore::get(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  auto tx = sqlite::Transaction::begin_read(db_.get());
+  auto tx = sql::Transaction::begin(*db_, sql::TxKind::kRead);
   if (!tx) return std::unexpected(tx.error());
-  return rows::select_grant(db_.get(), id);
+  return rows::select_grant(*db_, id);
 }
 
 std::expected<std::optional<Grant>, std::string> GrantStore::find_for(std::string_view person,
@@ -150,43 +168,43 @@ std::expected<std::optional<Grant>, std::string> GrantStore::find_for(std::strin
   // 3 ended (most recently ended first) — so a refusal can say why. The bucket conditions are
   // state_at's, in SQL.
   static constexpr std::string_view kLive = "status = 'approved' AND revoked_at_us IS NULL";
-  const std::string order = fmt::format(
+  static constexpr std::string_view kPending =
+      "status = 'requested' AND (request_expires_at_us IS NULL OR request_expires_at_us > $3)";
+  static const std::string kSelect = fmt::format(
+      "SELECT {2} FROM grants WHERE person = $1 AND database = $2"
       " ORDER BY"
-      "   CASE WHEN {0} AND not_before_us <= ?3 AND not_after_us > ?3 THEN 0"
-      "        WHEN {0} AND not_before_us > ?3 THEN 1"
-      "        WHEN status = 'requested' THEN 2"
+      "   CASE WHEN {0} AND not_before_us <= $3 AND not_after_us > $3 THEN 0"
+      "        WHEN {0} AND not_before_us > $3 THEN 1"
+      "        WHEN {1} THEN 2"
       "        ELSE 3 END,"
-      "   CASE WHEN {0} AND not_before_us <= ?3 AND not_after_us > ?3 THEN 0"
-      "        WHEN {0} AND not_before_us > ?3 THEN not_before_us"
-      "        WHEN status = 'requested' THEN -id"
+      "   CASE WHEN {0} AND not_before_us <= $3 AND not_after_us > $3 THEN 0"
+      "        WHEN {0} AND not_before_us > $3 THEN not_before_us"
+      "        WHEN {1} THEN -id"
       "        ELSE -COALESCE(revoked_at_us, CASE WHEN status = 'approved' THEN not_after_us"
+      "                                           WHEN status = 'requested' THEN request_expires_at_us"
       "                                           ELSE updated_at_us END) END,"
       "   id DESC"
       " LIMIT 1",
-      kLive);
+      kLive, kPending, rows::kGrantColumns);
   std::lock_guard lock(mutex_);
-  auto tx = sqlite::Transaction::begin_read(db_.get());
+  auto tx = sql::Transaction::begin(*db_, sql::TxKind::kRead);
   if (!tx) return std::unexpected(tx.error());
-  auto select = sqlite::Statement::prepare(
-      db_.get(),
-      fmt::format("SELECT {} FROM grants WHERE person = ?1 AND database = ?2{}", rows::kGrantColumns, order));
-  if (!select) return std::unexpected(select.error());
-  select->bind(1, person).bind(2, database).bind(3, to_us(now));
-  auto row = select->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<Grant>();
-  Grant grant = rows::read_grant(*select);
-  if (auto ok = rows::load_history(db_.get(), grant); !ok) return std::unexpected(ok.error());
+  auto selected = db_->query(kSelect, sql::Params{sql::text(person), sql::text(database), to_us(now)});
+  if (!selected) return std::unexpected(selected.error());
+  if (selected->empty()) return std::optional<Grant>();
+  Grant grant = rows::read_grant(selected->row(0));
+  if (auto ok = rows::load_history(*db_, grant); !ok) return std::unexpected(ok.error());
   return grant;
 }
 
 std::expected<std::vector<Grant>, std::string> GrantStore::list(const std::optional<std::string>& person,
                                                                 const std::optional<std::string>& database) {
   std::lock_guard lock(mutex_);
-  auto tx = sqlite::Transaction::begin_read(db_.get());
+  auto tx = sql::Transaction::begin(*db_, sql::TxKind::kRead);
   if (!tx) return std::unexpected(tx.error());
-  return rows::select_grants(db_.get(), " WHERE (?1 IS NULL OR person = ?1) AND (?2 IS NULL OR database = ?2)",
-                             person, database);
+  return rows::select_grants(
+      *db_, " WHERE (CAST($1 AS TEXT) IS NULL OR person = $1) AND (CAST($2 AS TEXT) IS NULL OR database = $2)",
+      sql::Params{sql::nullable(person), sql::nullable(database)});
 }
 
 std::expected<bool, std::string> GrantStore::revoke(std::int64_t id, std::string_view by,
@@ -194,8 +212,8 @@ std::expected<bool, std::string> GrantStore::revoke(std::int64_t id, std::string
   // Accountability (DESIGN.md): every revocation names who did it.
   if (by.empty()) return std::unexpected(fmt::format("cannot revoke grant {}: revoked_by is empty", id));
   std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto tx = sqlite::Transaction::begin_immediate(db);
+  sql::Connection& db = *db_;
+  auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(tx.error());
   auto grant = rows::select_grant(db, id);
   if (!grant) return std::unexpected(grant.error());
@@ -211,12 +229,10 @@ std::expected<bool, std::string> GrantStore::revoke(std::int64_t id, std::string
 
 std::expected<std::int64_t, std::string> GrantStore::change_counter() {
   std::lock_guard lock(mutex_);
-  auto select = sqlite::Statement::prepare(db_.get(), "SELECT counter FROM grant_changes");
-  if (!select) return std::unexpected(select.error());
-  auto row = select->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::unexpected("grant store is damaged: grant_changes has no row");
-  return select->int64_at(0);
+  auto selected = db_->query("SELECT counter FROM grant_changes");
+  if (!selected) return std::unexpected(selected.error());
+  if (selected->empty()) return std::unexpected("grant store is damaged: grant_changes has no row");
+  return selected->row(0).int64_at(0);
 }
 
 }  // namespace policy

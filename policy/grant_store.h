@@ -1,10 +1,13 @@
-// GrantStore: the durable record of grants, shared by the CLI and every proxy process.
+// GrantStore: the durable record of grants and API tokens, shared by the CLI and every proxy
+// process.
 //
-// Embedded SQLite (DESIGN.md: the single-instance default; a PostgreSQL store comes later for
-// several proxies). One GrantStore is one connection, guarded by one mutex, so it is safe to share
-// between threads; several processes (or several GrantStore objects) may open the same file at
-// once: the file is in WAL mode, writers take the lock up front (BEGIN IMMEDIATE) and wait up to
-// Options::busy_timeout for each other instead of failing with "database is locked".
+// Two backends behind one logic (policy/sql_connection.h): embedded SQLite (DESIGN.md: the
+// single-instance default) and PostgreSQL (a control database several pgveil instances share).
+// One GrantStore is one connection, guarded by one mutex, so it is safe to share between threads.
+// Several processes (or GrantStore objects) may use the same store at once: every write runs in
+// a transaction serialized with all other writers — SQLite: WAL mode and BEGIN IMMEDIATE, waiting
+// up to Options::busy_timeout; PostgreSQL: a transaction-scoped advisory lock taken first — so a
+// workflow step always decides on the state the previous step committed.
 #pragma once
 
 #include <chrono>
@@ -20,9 +23,9 @@
 
 #include "policy/api_token.h"
 #include "policy/grant.h"
+#include "policy/grant_change_listener.h"
+#include "policy/sql_connection.h"
 #include "policy/workflow.h"
-
-struct sqlite3;
 
 namespace policy {
 
@@ -33,6 +36,11 @@ class GrantStore {
     int scram_iterations = 4096;
     // How long a writer waits for another writer (another thread or process) before failing.
     std::chrono::milliseconds busy_timeout{10'000};
+    // PostgreSQL: bound on each connect and statement, so a store that stops answering fails
+    // admissions (closed) instead of hanging them.
+    std::chrono::seconds postgres_timeout{5};
+    // A request not approved within this time expires (workflow.request_ttl).
+    std::chrono::seconds request_ttl{24 * 3600};
   };
 
   // Opens (creating if needed, with mode 0600: it holds verifiers) and migrates the store at
@@ -41,14 +49,24 @@ class GrantStore {
   static std::expected<std::unique_ptr<GrantStore>, std::string> open_sqlite(const std::string& path,
                                                                              const Options& options);
 
+  // Connects to the PostgreSQL database `conninfo` names (a libpq connection string or URI; the
+  // password may come from PGPASSWORD or a passfile) and creates or migrates the schema.
+  // Errors never repeat the connection string.
+  static std::expected<std::unique_ptr<GrantStore>, std::string> open_postgres(const std::string& conninfo,
+                                                                               const Options& options);
+
+  // Checks a connection string's syntax without connecting; returns "postgres://HOST/DBNAME" for
+  // messages (never the password).
+  static std::expected<std::string, std::string> describe_postgres(const std::string& conninfo);
+
   ~GrantStore();
   GrantStore(const GrantStore&) = delete;
   GrantStore& operator=(const GrantStore&) = delete;
 
   // Generates a secret and its verifier and records the grant. Requires non-empty person,
   // database, role, reason and created_by, not_after > not_before and not_after > now. In the same
-  // transaction, revokes every other active or scheduled grant for (person, database) with reason
-  // "superseded by grant N" (revoked_by = created_by): one person has at most one live grant per
+  // transaction, supersedes the person's other live grants for that database as of this grant's
+  // start (rows::supersede_others; actor = created_by): one person has at most one live grant per
   // database, so admission is never ambiguous. Times are stored, and returned, at microsecond
   // resolution (truncated toward the past).
   std::expected<IssuedGrant, std::string> issue(const NewGrant& request, TimePoint now);
@@ -73,7 +91,8 @@ class GrantStore {
   // --- The access workflow (issue #3); refusals come from policy/workflow.h, decided on the
   // grant as read inside the same IMMEDIATE transaction, so concurrent steps serialize.
 
-  // Records a request planned by plan_request (an auto-approved one supersedes at once).
+  // Records a request planned by plan_request (an auto-approved one supersedes the live grant as of
+  // its start). A pending request gets its deadline, now + Options::request_ttl.
   std::expected<Grant, Refusal> create_request(const Actor& requester, const RoleRules* role,
                                                const AccessRequest& request, TimePoint now);
   // Approve / deny / cancel / revoke grant `id`. `role` is the grant's role in the current
@@ -84,8 +103,9 @@ class GrantStore {
   // The requester collects the connection secret, once (check_secret_claim): a fresh secret is
   // generated, only its verifier stored, and a "secret" event recorded.
   std::expected<IssuedGrant, Refusal> claim_secret(std::int64_t id, const Actor& actor, TimePoint now);
-  // Records an "expire" event (actor "pgveil") for every approved grant that ended by time at or
-  // before `now` and has none yet. Returns how many. Idempotent across processes.
+  // Records an "expire" event (actor "pgveil") for every approved grant that ended by time, and
+  // every request that was not approved in time, at or before `now`, that has none yet. Returns
+  // how many. Idempotent across processes.
   std::expected<int, std::string> record_expiries(TimePoint now);
 
   // --- API tokens (policy/api_token.h); only digests are stored.
@@ -99,20 +119,26 @@ class GrantStore {
   // false if it was already revoked; an error if there is no such token.
   std::expected<bool, std::string> revoke_token(std::int64_t id, std::string_view by, TimePoint now);
 
-  // Monotonic counter bumped on every change to any grant, by any process sharing the file (it is
-  // maintained by triggers in the database). Proxies poll it and re-check their sessions' grants
-  // when it moves.
+  // Monotonic counter bumped on every change to any grant, by any process sharing the store (it
+  // is maintained by triggers in the database). Proxies poll it and re-check their sessions'
+  // grants when it moves.
   std::expected<std::int64_t, std::string> change_counter();
 
+  // PostgreSQL only (nullptr for SQLite): a listener on the store's NOTIFY channel, on its own
+  // connection and thread, calling `changed` after every committed grant change by any process
+  // (policy/grant_change_listener.h).
+  std::unique_ptr<GrantChangeListener> listen(std::function<void()> changed) const;
+
+  // "sqlite" or "postgres".
+  std::string_view backend() const;
+
  private:
-  struct DbCloser {
-    void operator()(sqlite3* db) const;
-  };
-  GrantStore(std::unique_ptr<sqlite3, DbCloser> db, Options options);
+  GrantStore(std::unique_ptr<sql::Connection> db, Options options, std::string conninfo);
 
   std::mutex mutex_;  // guards db_: one connection, used by one thread at a time
-  std::unique_ptr<sqlite3, DbCloser> db_;
+  std::unique_ptr<sql::Connection> db_;
   Options options_;
+  std::string conninfo_;  // PostgreSQL: for the listener's own connection
 };
 
 }  // namespace policy

@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "policy/sqlite_db.h"
+#include "policy/sql_connection.h"
 
 namespace policy {
 namespace {
@@ -119,31 +119,27 @@ CREATE TABLE api_tokens (
   revoked_by    TEXT    NOT NULL DEFAULT ''
 );
 )sql",
+    // 3: pending requests expire (workflow.request_ttl). The deadline is fixed when the request is
+    // made; requests already waiting get the default 24 hours from when they were made.
+    R"sql(
+ALTER TABLE grants ADD COLUMN request_expires_at_us INTEGER;
+UPDATE grants SET request_expires_at_us = created_at_us + 86400000000 WHERE status = 'requested';
+)sql",
 };
 
-std::expected<std::int64_t, std::string> pragma_int(sqlite3* db, const char* pragma) {
-  auto stmt = sqlite::Statement::prepare(db, fmt::format("PRAGMA {}", pragma));
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return *row ? stmt->int64_at(0) : 0;
-}
-
-std::expected<std::int64_t, std::string> count_schema_objects(sqlite3* db) {
-  auto stmt = sqlite::Statement::prepare(db, "SELECT count(*) FROM sqlite_schema");
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return stmt->int64_at(0);
+std::expected<std::int64_t, std::string> pragma_int(sql::Connection& db, const char* pragma) {
+  auto result = db.query(fmt::format("PRAGMA {}", pragma));
+  if (!result) return std::unexpected(result.error());
+  return result->empty() ? 0 : result->row(0).int64_at(0);
 }
 
 }  // namespace
 
-int store_schema_version() { return static_cast<int>(kMigrations.size()); }
+int sqlite_schema_version() { return static_cast<int>(kMigrations.size()); }
 
-std::expected<void, std::string> migrate_store(sqlite3* db) {
+std::expected<void, std::string> migrate_sqlite_store(sql::Connection& db) {
   for (;;) {
-    auto tx = sqlite::Transaction::begin_immediate(db);
+    auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
     if (!tx) return std::unexpected(tx.error());
     auto application_id = pragma_int(db, "application_id");
     if (!application_id) return std::unexpected(application_id.error());
@@ -154,30 +150,29 @@ std::expected<void, std::string> migrate_store(sqlite3* db) {
           "not a pgveil grant store (SQLite application_id is {:#x}, expected {:#x})",
           *application_id, kStoreApplicationId));
     }
-    if (*version > store_schema_version()) {
+    if (*version > sqlite_schema_version()) {
       return std::unexpected(fmt::format(
           "grant store schema version {} is newer than this pgveil supports ({}); upgrade pgveil",
-          *version, store_schema_version()));
+          *version, sqlite_schema_version()));
     }
-    if (*version == store_schema_version()) return tx->commit();
+    if (*version == sqlite_schema_version()) return tx->commit();
     if (*version == 0) {
       // A fresh file must be empty: a user_version-0 file with tables is someone else's data.
-      auto objects = count_schema_objects(db);
+      auto objects = sql::query_int64(db, "SELECT count(*) FROM sqlite_schema");
       if (!objects) return std::unexpected(objects.error());
       if (*objects != 0) {
         return std::unexpected(
             "not a pgveil grant store (the SQLite file already holds tables of another program)");
       }
-      auto tagged = sqlite::exec(
-          db, fmt::format("PRAGMA application_id = {}", kStoreApplicationId).c_str());
+      auto tagged = db.run_script(fmt::format("PRAGMA application_id = {}", kStoreApplicationId));
       if (!tagged) return std::unexpected(tagged.error());
     }
     const auto next = *version + 1;
-    if (auto ok = sqlite::exec(db, kMigrations[static_cast<std::size_t>(*version)]); !ok) {
+    if (auto ok = db.run_script(kMigrations[static_cast<std::size_t>(*version)]); !ok) {
       return std::unexpected(fmt::format("schema migration {} failed: {}", next, ok.error()));
     }
     // PRAGMA cannot take a bound parameter; `next` is our own integer.
-    if (auto ok = sqlite::exec(db, fmt::format("PRAGMA user_version = {}", next).c_str()); !ok) {
+    if (auto ok = db.run_script(fmt::format("PRAGMA user_version = {}", next)); !ok) {
       return std::unexpected(ok.error());
     }
     if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());

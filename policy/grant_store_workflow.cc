@@ -1,6 +1,7 @@
 // GrantStore: the steps of the access workflow. Each step reads the grant and decides
-// (policy/workflow.h) inside one IMMEDIATE transaction, so two approvers pressing "approve" at
-// once are counted one after the other, and a revocation racing an approval sees its result.
+// (policy/workflow.h) inside one write transaction (serialized with every other writer, on either
+// backend), so two approvers pressing "approve" at once are counted one after the other, and a
+// revocation racing an approval sees its result.
 #include <fmt/format.h>
 
 #include <exception>
@@ -29,10 +30,14 @@ std::expected<Grant, Refusal> GrantStore::create_request(const Actor& requester,
   if (grant.status == GrantStatus::kApproved) {
     grant.not_before = rows::stored(grant.not_before);
     grant.not_after = rows::stored(grant.not_after);
+  } else {
+    // Fixed when the request is made, so a later change of workflow.request_ttl does not revive
+    // or cut short requests already waiting.
+    grant.request_expires_at = rows::stored(now + options_.request_ttl);
   }
   std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto tx = sqlite::Transaction::begin_immediate(db);
+  sql::Connection& db = *db_;
+  auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(internal(tx.error()));
   if (auto ok = rows::insert_grant(db, grant); !ok) return std::unexpected(internal(ok.error()));
   if (grant.status == GrantStatus::kApproved) {
@@ -45,8 +50,8 @@ std::expected<Grant, Refusal> GrantStore::create_request(const Actor& requester,
 std::expected<Grant, Refusal> GrantStore::change(std::int64_t id, const RoleLookup& role_of, const Actor& actor,
                                                  Action action, std::string_view reason, TimePoint now) {
   std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto tx = sqlite::Transaction::begin_immediate(db);
+  sql::Connection& db = *db_;
+  auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(internal(tx.error()));
   auto found = rows::select_grant(db, id);
   if (!found) return std::unexpected(internal(found.error()));
@@ -76,18 +81,19 @@ std::expected<IssuedGrant, Refusal> GrantStore::claim_secret(std::int64_t id, co
     return std::unexpected(internal(fmt::format("cannot compute the grant verifier: {}", e.what())));
   }
   std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto tx = sqlite::Transaction::begin_immediate(db);
+  sql::Connection& db = *db_;
+  auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(internal(tx.error()));
   auto found = rows::select_grant(db, id);
   if (!found) return std::unexpected(internal(found.error()));
   if (!*found) return std::unexpected(not_found(id));
   IssuedGrant issued{std::move(**found), std::move(*secret)};
   if (auto ok = check_secret_claim(issued.grant, actor, now); !ok) return std::unexpected(ok.error());
-  auto update = sqlite::Statement::prepare(db, "UPDATE grants SET verifier = ?2, updated_at_us = ?3 WHERE id = ?1");
-  if (!update) return std::unexpected(internal(update.error()));
-  update->bind(1, id).bind(2, std::string_view(verifier)).bind(3, rows::to_us(now));
-  if (auto ok = update->run(); !ok) return std::unexpected(internal(ok.error()));
+  if (auto ok = db.query("UPDATE grants SET verifier = $2, updated_at_us = $3 WHERE id = $1",
+                         sql::Params{id, verifier, rows::to_us(now)});
+      !ok) {
+    return std::unexpected(internal(ok.error()));
+  }
   const GrantEvent event{rows::stored(now), actor.name, "secret", "connection secret handed out"};
   if (auto ok = rows::insert_event(db, id, event); !ok) return std::unexpected(internal(ok.error()));
   if (auto ok = tx->commit(); !ok) return std::unexpected(internal(ok.error()));
@@ -97,33 +103,35 @@ std::expected<IssuedGrant, Refusal> GrantStore::claim_secret(std::int64_t id, co
 }
 
 std::expected<int, std::string> GrantStore::record_expiries(TimePoint now) {
-  static constexpr std::string_view kExpiredWithoutEvent =
-      "FROM grants g WHERE g.status = 'approved' AND g.revoked_at_us IS NULL AND g.not_after_us <= ?1 "
-      "AND NOT EXISTS (SELECT 1 FROM grant_events e WHERE e.grant_id = g.id AND e.action = 'expire')";
+  // Approved grants whose window ended, and requests nobody approved in time; each event is
+  // dated when the grant or request ended, not when it was noticed.
+  static constexpr std::string_view kEnded =
+      "(g.status = 'approved' AND g.revoked_at_us IS NULL AND g.not_after_us <= $1) OR "
+      "(g.status = 'requested' AND g.request_expires_at_us <= $1)";
+  static const std::string kWithoutEvent = fmt::format(
+      "FROM grants g WHERE ({}) AND NOT EXISTS (SELECT 1 FROM grant_events e WHERE e.grant_id = g.id AND "
+      "e.action = 'expire')",
+      kEnded);
+  static const std::string kProbe = fmt::format("SELECT count(*) {}", kWithoutEvent);
+  static const std::string kInsert = fmt::format(
+      "INSERT INTO grant_events (grant_id, at_us, actor, action, reason) "
+      "SELECT g.id, CASE WHEN g.status = 'approved' THEN g.not_after_us ELSE g.request_expires_at_us END, 'pgveil', "
+      "'expire', CASE WHEN g.status = 'approved' THEN 'the approved duration ended' "
+      "ELSE 'the request was not approved in time (workflow.request_ttl)' END {} ORDER BY g.id",
+      kWithoutEvent);
+  const sql::Params params{rows::to_us(now)};
   std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  {
-    // The common case (nothing new) takes no write lock.
-    auto probe = sqlite::Statement::prepare(db, fmt::format("SELECT count(*) {}", kExpiredWithoutEvent));
-    if (!probe) return std::unexpected(probe.error());
-    probe->bind(1, rows::to_us(now));
-    auto row = probe->step();
-    if (!row) return std::unexpected(row.error());
-    if (probe->int64_at(0) == 0) return 0;
-  }
-  auto tx = sqlite::Transaction::begin_immediate(db);
+  sql::Connection& db = *db_;
+  // The common case (nothing new) takes no write lock.
+  auto pending = sql::query_int64(db, kProbe, params);
+  if (!pending) return std::unexpected(pending.error());
+  if (*pending == 0) return 0;
+  auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(tx.error());
-  // The event is dated at not_after, when the grant ended, not when it was noticed.
-  auto insert = sqlite::Statement::prepare(
-      db, fmt::format("INSERT INTO grant_events (grant_id, at_us, actor, action, reason) "
-                      "SELECT g.id, g.not_after_us, 'pgveil', 'expire', 'the approved duration ended' {} ORDER BY g.id",
-                      kExpiredWithoutEvent));
-  if (!insert) return std::unexpected(insert.error());
-  insert->bind(1, rows::to_us(now));
-  if (auto ok = insert->run(); !ok) return std::unexpected(ok.error());
-  const int added = sqlite3_changes(db);
+  auto inserted = db.query(kInsert, params);
+  if (!inserted) return std::unexpected(inserted.error());
   if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
-  return added;
+  return static_cast<int>(inserted->affected);
 }
 
 }  // namespace policy

@@ -50,7 +50,7 @@ std::expected<Change, Refusal> approve(const Grant& grant, const RoleRules* role
                               actor.name, grant.id, role->name, groups_text(role->approvers)),
                   "Ask someone in those groups to approve it.");
   }
-  if (grant.status != GrantStatus::kRequested) return wrong_state(grant, now, "approve");
+  if (state_at(grant, now) != GrantState::kRequested) return wrong_state(grant, now, "approve");
   if (grant.approved_by(actor.name)) {
     return refuse(Kind::kConflict, fmt::format("{} has already approved grant {} ({} of {} approvals)", actor.name,
                                                grant.id, grant.approvals(), grant.approvals_required),
@@ -79,7 +79,7 @@ std::expected<Change, Refusal> deny(const Grant& grant, const RoleRules* role, c
                               "may",
                               actor.name, grant.id, grant.role, role ? groups_text(role->approvers) : "none"));
   }
-  if (grant.status != GrantStatus::kRequested) return wrong_state(grant, now, "deny");
+  if (state_at(grant, now) != GrantState::kRequested) return wrong_state(grant, now, "deny");
   return Change{GrantStatus::kDenied, GrantEvent{now, actor.name, "deny", std::string(reason)}, {}, {}, false};
 }
 

@@ -11,6 +11,17 @@ policy::RoleRules role_rules(const Role& role) {
           role.max_duration};
 }
 
+std::expected<std::unique_ptr<policy::GrantStore>, std::string> open_grant_store(const Config& config) {
+  policy::GrantStore::Options options;
+  options.request_ttl = config.request_ttl;
+  if (!config.store_postgres.empty()) return policy::GrantStore::open_postgres(config.store_postgres, options);
+  if (config.store_sqlite.empty()) {
+    return std::unexpected(fmt::format(
+        "{}: no grant store configured (store: {{ sqlite: PATH }} or store: {{ postgres: CONNINFO }})", config.source));
+  }
+  return policy::GrantStore::open_sqlite(config.store_sqlite, options);
+}
+
 policy::GrantStore::RoleLookup role_lookup(const Config& config) {
   // Rules are built per call: the lookup runs once per workflow step.
   auto cache = std::make_shared<std::optional<policy::RoleRules>>();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,11 @@
 namespace proxy {
 
 policy::RoleRules role_rules(const Role& role);
+
+// Opens the grant store the configuration names (store.sqlite or store.postgres), with its
+// workflow settings. Errors name the store (never a connection string's password); an error also
+// when no store is configured.
+std::expected<std::unique_ptr<policy::GrantStore>, std::string> open_grant_store(const Config& config);
 
 // Looks roles up in `config` (which must outlive the lookup).
 policy::GrantStore::RoleLookup role_lookup(const Config& config);

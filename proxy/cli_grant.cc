@@ -25,13 +25,14 @@ struct GrantArgs {
 };
 
 std::unique_ptr<policy::GrantStore> open_store(const Config& config) {
-  if (config.store_sqlite.empty()) {
-    fmt::print(stderr, "pgveil: {} has no grant store (store: {{ sqlite: PATH }})\n", config.source);
+  if (config.store_sqlite.empty() && config.store_postgres.empty()) {
+    fmt::print(stderr, "pgveil: {} has no grant store (store: {{ sqlite: PATH }} or {{ postgres: CONNINFO }})\n",
+               config.source);
     throw Exit{kExitUsage};
   }
-  auto store = policy::GrantStore::open_sqlite(config.store_sqlite);
+  auto store = open_grant_store(config);
   if (!store) {
-    fmt::print(stderr, "pgveil: grant store {}: {}\n", config.store_sqlite, store.error());
+    fmt::print(stderr, "pgveil: {}\n", store.error());
     throw Exit{kExitFailure};
   }
   return std::move(*store);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
+#include "proxy/access.h"
 #include "proxy/audit_sinks.h"
 #include "proxy/cli.h"
 #include "proxy/logging.h"
@@ -30,13 +31,14 @@ void add_serve(CLI::App& app, Common& common) {
       throw Exit{kExitFailure};
     }
     for (const auto& w : config->warnings) spdlog::warn("{}", w.to_string());
-    if (config->store_sqlite.empty()) {
-      spdlog::critical("{}: no grant store configured (store: {{ sqlite: PATH }})", common.config_path);
+    if (config->store_sqlite.empty() && config->store_postgres.empty()) {
+      spdlog::critical("{}: no grant store configured (store: {{ sqlite: PATH }} or {{ postgres: CONNINFO }})",
+                       common.config_path);
       throw Exit{kExitUsage};
     }
-    auto store = policy::GrantStore::open_sqlite(config->store_sqlite);
+    auto store = open_grant_store(*config);
     if (!store) {
-      spdlog::critical("grant store {}: {}", config->store_sqlite, store.error());
+      spdlog::critical("{}", store.error());
       throw Exit{kExitFailure};
     }
     auto runtime = Runtime::build(config);

@@ -22,14 +22,22 @@ Server::Server(std::string config_path, std::shared_ptr<const Runtime> runtime,
   services_.audit = std::move(audit);
   services_.runtime.store(std::move(runtime));
   services_.grants_changed = [this] {
-    grants_poked_ = true;
+    {
+      // Under the mutex, so the poke cannot fall between the watcher's check and its sleep (the
+      // watcher holds the mutex only while waiting, never during store calls).
+      std::lock_guard lock(watcher_mutex_);
+      grants_poked_ = true;
+    }
     watcher_cv_.notify_all();
   };
 }
 
 Server::~Server() {
   if (admin_) admin_->stop();
-  stopping_ = true;
+  {
+    std::lock_guard lock(watcher_mutex_);
+    stopping_ = true;
+  }
   watcher_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
   // Before the workers' io_contexts go: ticket callbacks post to them.
@@ -104,7 +112,10 @@ int Server::run() {
   for (auto& worker : workers_) worker->stop();
   for (auto& t : threads) t.join();
   if (services_.audit) services_.audit->close();   // writes what is queued
-  stopping_ = true;
+  {
+    std::lock_guard lock(watcher_mutex_);
+    stopping_ = true;
+  }
   watcher_cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
   spdlog::info("pgveil stopped");
@@ -223,8 +234,9 @@ void Server::reload() {
   }
   const auto& now = *(*runtime)->config;
   if (now.listen.host != old->config->listen.host || now.listen.port != old->config->listen.port ||
-      now.workers != old->config->workers || now.store_sqlite != old->config->store_sqlite) {
-    spdlog::warn("reload: listen, workers and store changes take effect at the next restart");
+      now.workers != old->config->workers || now.store_sqlite != old->config->store_sqlite ||
+      now.store_postgres != old->config->store_postgres || now.request_ttl != old->config->request_ttl) {
+    spdlog::warn("reload: listen, workers, store and workflow changes take effect at the next restart");
   }
   for (const auto& w : now.warnings) spdlog::warn("{}", w.to_string());
   services_.runtime.store(std::move(*runtime));
@@ -306,39 +318,54 @@ void Server::register_audit_metrics() {
 void Server::watch_grants() {
   // Revocations (and grants superseded by a new one) made by the CLI, the admin API or another
   // instance reach the live sessions within the poll interval; the admin API pokes the watcher
-  // so its own changes apply at once. Expiry: each session has a timer at its grant's not_after,
-  // and each pass also compares not_after with the wall clock (Session::expire_if_due), which a
-  // steady timer does not follow. The watcher also records the "expire" events for the history.
+  // so its own changes apply at once, and with a PostgreSQL store a LISTEN connection pokes it
+  // on every other instance's change too (policy/grant_change_listener.h). While that listener
+  // is down the watcher polls fast again, so nothing waits longer than kPoll. Expiry: each session
+  // has a timer at its grant's not_after, and each pass also compares not_after with the wall
+  // clock (Session::expire_if_due), which a steady timer does not follow. The watcher also
+  // records the "expire" events for the history and writes grant steps to the audit log.
   constexpr auto kPoll = std::chrono::milliseconds(250);
+  constexpr auto kPollWhileListening = std::chrono::seconds(2);
+  const auto listener = store_->listen(services_.grants_changed);
   std::int64_t seen = -1;
   auto last_expiry_scan = std::chrono::steady_clock::time_point{};
   std::unique_lock lock(watcher_mutex_);
   while (!stopping_) {
-    watcher_cv_.wait_for(lock, kPoll, [this] { return stopping_.load() || grants_poked_.load(); });
+    const auto interval = listener && listener->connected()
+                              ? std::chrono::duration_cast<std::chrono::milliseconds>(kPollWhileListening)
+                              : kPoll;
+    watcher_cv_.wait_for(lock, interval, [this] { return stopping_.load() || grants_poked_.load(); });
     if (stopping_) break;
     const bool poked = grants_poked_.exchange(false);
-    const auto now = services_.now();
-    for (auto& session : services_.sessions.snapshot()) session->expire_if_due(now);
-    bool expiries = false;
-    if (std::chrono::steady_clock::now() - last_expiry_scan >= std::chrono::seconds(1)) {
-      last_expiry_scan = std::chrono::steady_clock::now();
-      auto recorded = store_->record_expiries(now);
-      if (!recorded) spdlog::warn("grant store: recording expiries: {}", recorded.error());
-      expiries = recorded && *recorded > 0;   // history only: the change counter does not move
-    }
-    auto counter = store_->change_counter();
-    if (!counter) {
-      spdlog::warn("grant store: {}", counter.error());
-      continue;
-    }
-    if (*counter == seen && !poked && !expiries) continue;
-    const bool changed = *counter != seen || poked;
-    seen = *counter;
-    if (changed) {
-      for (auto& session : services_.sessions.snapshot()) session->recheck_grant();
-    }
-    write_grant_steps();
+    // Store round trips (a network one with PostgreSQL) without the lock: pokes stay cheap.
+    lock.unlock();
+    recheck_sessions(poked, seen, last_expiry_scan);
+    lock.lock();
   }
+}
+
+void Server::recheck_sessions(bool poked, std::int64_t& seen, std::chrono::steady_clock::time_point& last_expiry_scan) {
+  const auto now = services_.now();
+  for (auto& session : services_.sessions.snapshot()) session->expire_if_due(now);
+  bool expiries = false;
+  if (std::chrono::steady_clock::now() - last_expiry_scan >= std::chrono::seconds(1)) {
+    last_expiry_scan = std::chrono::steady_clock::now();
+    auto recorded = store_->record_expiries(now);
+    if (!recorded) spdlog::warn("grant store: recording expiries: {}", recorded.error());
+    expiries = recorded && *recorded > 0;   // history only: the change counter does not move
+  }
+  auto counter = store_->change_counter();
+  if (!counter) {
+    spdlog::warn("grant store: {}", counter.error());
+    return;
+  }
+  if (*counter == seen && !poked && !expiries) return;
+  const bool changed = *counter != seen || poked;
+  seen = *counter;
+  if (changed) {
+    for (auto& session : services_.sessions.snapshot()) session->recheck_grant();
+  }
+  write_grant_steps();
 }
 
 void Server::write_grant_steps() {

@@ -39,6 +39,7 @@ class Server {
   // Records the reload's outcome in the audit log (config_reload).
   void record_reload(bool ok, std::vector<std::string> problems);
   void watch_grants();
+  void recheck_sessions(bool poked, std::int64_t& seen, std::chrono::steady_clock::time_point& last_expiry_scan);
   void register_metrics();
   void write_grant_steps();
   void register_audit_metrics();

@@ -54,7 +54,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Ends the session from any thread: FATAL to the client with `reason`, running query
   // cancelled upstream, both connections closed.
   void stop(StopReason reason);
-  // Re-reads the session's grant from the store (after a change) and stops it if no longer active.
+  // Re-reads the session's grant from the store (after a change): stops the session if the grant
+  // was revoked, and moves its end earlier if the grant was cut short (a scheduled grant that
+  // supersedes it starts then).
   void recheck_grant();
   // Stops the session if its grant has ended by `now` (the grant watcher's wall-clock reading):
   // the per-session timer counts steady time, so a wall clock stepped forward (NTP, or the test
@@ -99,6 +101,9 @@ class Session : public std::enable_shared_from_this<Session> {
   RelayPosition client_position_;
   asio::steady_timer stop_timer_;
   std::optional<StopReason> stop_reason_;
+  std::string cut_short_by_;     // the "supersede" event's reason, once the grant's end moved earlier
+                                 // (written on the session's executor under info_mutex_)
+  bool deadline_moved_ = false;  // stop_timer_ was re-armed: its aborted wait is not an end
   IoBuffer startup_buffer_;
   bool server_fatal_seen_ = false;
   std::unique_ptr<MaskingState> masking_;   // null: no masking, the plain relay

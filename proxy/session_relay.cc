@@ -98,14 +98,19 @@ std::string_view describe(RelayEnd end) {
   return "?";
 }
 
-StopReason expired(std::int64_t grant_id, const std::string& person, const std::string& database, const std::string& role,
-                   policy::TimePoint not_after) {
+// The end of a grant reached by time: its own not_after, or an earlier end set by a scheduled
+// grant that supersedes it (`cut_short_by`: the "supersede" event's reason).
+StopReason ended(std::int64_t grant_id, const std::string& person, const std::string& database, const std::string& role,
+                 policy::TimePoint not_after, const std::string& cut_short_by) {
+  const std::string how = cut_short_by.empty()
+                              ? fmt::format("expired at {}", policy::format_time(not_after))
+                              : fmt::format("ended at {}: {}", policy::format_time(not_after), cut_short_by);
   return StopReason{
       "57P01",
-      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
-                  grant_id, person, database, policy::format_time(not_after)),
+      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" {}; terminating connection", grant_id, person,
+                  database, how),
       fmt::format("Ask for new access: pgveil request --db {} --role {} --reason \"<ticket>\"", database, role),
-      "grant expired"};
+      cut_short_by.empty() ? "grant expired" : "grant superseded"};
 }
 
 }  // namespace
@@ -113,15 +118,20 @@ StopReason expired(std::int64_t grant_id, const std::string& person, const std::
 asio::awaitable<void> Session::watch_stop() {
   // A stop() that arrived during startup cancelled no wait, and the timer was re-armed since.
   if (stop_reason_) co_return;
-  auto [ec] = co_await stop_timer_.async_wait(kTuple);
-  if (stop_reason_ || ec) co_return;   // stopped from outside, or the relay ended first
-  stop_reason_ = expired(grant_->id, grant_->person, grant_->database, grant_->role, grant_->not_after);
+  for (;;) {
+    auto [ec] = co_await stop_timer_.async_wait(kTuple);
+    if (stop_reason_) co_return;   // stopped from outside
+    if (ec && std::exchange(deadline_moved_, false)) continue;  // re-armed earlier (recheck_grant)
+    if (ec) co_return;             // the relay ended first
+    break;
+  }
+  stop_reason_ = ended(grant_->id, grant_->person, grant_->database, grant_->role, grant_->not_after, cut_short_by_);
 }
 
 void Session::expire_if_due(policy::TimePoint now) {
   std::unique_lock lock(info_mutex_);   // checked for every session 4 times a second: no copy unless due
   if (info_.grant_id == 0 || info_.not_after == policy::TimePoint{} || now < info_.not_after) return;
-  auto reason = expired(info_.grant_id, info_.person, info_.database, info_.role, info_.not_after);
+  auto reason = ended(info_.grant_id, info_.person, info_.database, info_.role, info_.not_after, cut_short_by_);
   lock.unlock();
   stop(std::move(reason));
 }
@@ -153,7 +163,24 @@ void Session::recheck_grant() {
                                 g.id, g.person, g.database, g.revoked_by.empty() ? "an operator" : g.revoked_by,
                                 g.revoke_reason.empty() ? "" : ": " + g.revoke_reason),
                     "Ask for new access if you still need it.", "grant revoked"});
+    return;
   }
+  if (g.status != policy::GrantStatus::kApproved) return;
+  std::string why;
+  for (const auto& e : g.history)
+    if (e.action == "supersede") why = e.reason;
+  asio::post(stop_timer_.get_executor(), [self = shared_from_this(), end = g.not_after, why = std::move(why)]() mutable {
+    if (self->stop_reason_ || !self->grant_ || end >= self->grant_->not_after) return;
+    self->grant_->not_after = end;
+    {
+      std::lock_guard lock(self->info_mutex_);   // expire_if_due reads both on the watcher's thread
+      self->info_.not_after = end;
+      self->cut_short_by_ = std::move(why);
+    }
+    self->deadline_moved_ = true;
+    self->stop_timer_.expires_after(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(end - self->services_.now()));
+  });
 }
 
 asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {

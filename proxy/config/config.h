@@ -145,9 +145,13 @@ struct Config {
   int workers = 0;  // 0 = std::thread::hardware_concurrency()
   ServerTls tls;
   Limits limits;
-  // store: { sqlite: PATH }. Relative paths (here and for every file the config names) are
-  // resolved against the config file's directory. Empty = no store section.
+  // store: { sqlite: PATH } or { postgres: CONNINFO } (exactly one). Relative paths (here and for
+  // every file the config names) are resolved against the config file's directory. Both empty =
+  // no store section.
   std::string store_sqlite;
+  std::string store_postgres;  // libpq connection string or URI
+  // workflow: { request_ttl: 24h }: a request not approved within request_ttl expires.
+  std::chrono::seconds request_ttl{24 * 3600};
   std::map<std::string, Database, std::less<>> databases;
   std::map<std::string, Role, std::less<>> roles;
   std::map<std::string, Person, std::less<>> people;  // optional; empty = anyone may hold a grant

@@ -53,7 +53,7 @@ void read_config(LoadContext& ctx, const YAML::Node& root, Config& config) {
   const Field root_field{"", root, root};
   MapFields top(ctx.diag, root_field,
                 {"listen", "workers", "tls", "limits", "store", "databases", "roles", "people",
-                 "logging", "admin", "masking", "audit"});
+                 "logging", "admin", "masking", "audit", "workflow"});
   if (!top.is_map()) return;
 
   config_detail::read_server_sections(ctx, top, config);

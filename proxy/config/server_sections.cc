@@ -1,7 +1,8 @@
-// The proxy's own settings: listen, workers, tls, limits, store, logging, and the sections
+// The proxy's own settings: listen, workers, tls, limits, store, workflow, logging, and the sections
 // reserved for later issues.
 #include <fmt/format.h>
 
+#include "policy/grant_store.h"
 #include "proxy/config/sections.h"
 
 namespace proxy::config_detail {
@@ -80,14 +81,39 @@ void read_limits(LoadContext& ctx, const Field& field, Limits& limits) {
 void read_store(LoadContext& ctx, const Field& field, Config& config) {
   MapFields m(ctx.diag, field, {"sqlite", "postgres"});
   if (!m.is_map()) return;
-  if (const Field* f = m.find("postgres"))
-    ctx.diag.error(f->key, fmt::format("{}: a PostgreSQL grant store is not available in this "
-                                       "build yet; use store: {{ sqlite: PATH }}",
-                                       f->path));
-  if (const Field* f = m.find("sqlite"))
-    if (auto path = read_path(ctx.diag, *f, ctx.base_dir)) config.store_sqlite = *path;
+  const Field* sqlite = m.find("sqlite");
+  const Field* postgres = m.find("postgres");
+  if (sqlite != nullptr && postgres != nullptr) {
+    ctx.diag.error(postgres->key, fmt::format("{}: choose one grant store: sqlite or postgres, not both", field.path));
+    return;
+  }
+  if (sqlite != nullptr)
+    if (auto path = read_path(ctx.diag, *sqlite, ctx.base_dir)) config.store_sqlite = *path;
+  if (postgres != nullptr) {
+    if (auto conninfo = read_secret_string(ctx.diag, *postgres)) {
+      if (auto label = policy::GrantStore::describe_postgres(*conninfo); !label) {
+        ctx.diag.error(postgres->key, fmt::format("{}: {}", postgres->path, label.error()));
+      } else {
+        config.store_postgres = *conninfo;
+        // DESIGN.md: secrets come from env or files. libpq reads PGPASSWORD and passfile itself.
+        if (conninfo->find("password") != std::string::npos)
+          ctx.diag.warning(postgres->key,
+                           fmt::format("{}: the connection string holds a password; prefer PGPASSWORD or a "
+                                       "passfile (passfile=/path in the string, mode 0600)",
+                                       postgres->path));
+      }
+    }
+  }
   if (m.fields().empty())
-    ctx.diag.error(field.key, "store: empty (use store: { sqlite: PATH })");
+    ctx.diag.error(field.key, "store: empty (use store: { sqlite: PATH } or store: { postgres: \"host=… dbname=…\" })");
+}
+
+void read_workflow(LoadContext& ctx, const Field& field, Config& config) {
+  MapFields m(ctx.diag, field, {"request_ttl"});
+  if (!m.is_map()) return;
+  if (const Field* f = m.find("request_ttl"))
+    if (auto v = read_duration(ctx.diag, *f, Millis{1000}))
+      config.request_ttl = std::chrono::ceil<std::chrono::seconds>(*v);
 }
 
 void read_logging(LoadContext& ctx, const Field& field, Logging& logging) {
@@ -116,6 +142,7 @@ void read_server_sections(LoadContext& ctx, const MapFields& top, Config& config
   if (const Field* f = top.find("tls")) read_server_tls(ctx, *f, config.tls);
   if (const Field* f = top.find("limits")) read_limits(ctx, *f, config.limits);
   if (const Field* f = top.find("store")) read_store(ctx, *f, config);
+  if (const Field* f = top.find("workflow")) read_workflow(ctx, *f, config);
   if (const Field* f = top.find("logging")) read_logging(ctx, *f, config.logging);
   if (const Field* f = top.find("admin"); f != nullptr && !is_empty_section(f->value)) read_admin(ctx, *f, config);
 }

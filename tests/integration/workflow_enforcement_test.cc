@@ -35,15 +35,7 @@ TEST_CASE("workflow enforcement: revoke, kill and supersession end sessions mid-
     const auto revoked = Clock::now();
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    const auto outcome = itf::await_results(conn.get(), 5s);
-    const double took = itf::seconds_since(revoked);
-    INFO(outcome.describe());
-    REQUIRE(outcome.finished);
-    CHECK(outcome.severity == "FATAL");
-    CHECK(outcome.sqlstate == "57P01");
-    CHECK_THAT(outcome.message, Contains("was revoked by carol: incident over"));
-    CHECK(took <= 1.0);
-    CHECK(itf::wait_backends("wf_revoke", 0, 1500ms));
+    wf::expect_terminated(conn, revoked, "was revoked by carol: incident over", "wf_revoke");
   }
   {
     INFO("kill through the CLI, by an approver of the session's role");

@@ -127,4 +127,17 @@ void start_long_query(testsupport::PgConn& conn, const std::string& app) {
   REQUIRE(itf::wait_backends(app, 1, std::chrono::seconds(3)));
 }
 
+void expect_terminated(testsupport::PgConn& conn, std::chrono::steady_clock::time_point since, const std::string& why,
+                       const std::string& app, double within) {
+  const auto outcome = itf::await_results(conn.get(), std::chrono::seconds(5));
+  const double took = itf::seconds_since(since);
+  INFO(outcome.describe());
+  REQUIRE(outcome.finished);
+  CHECK(outcome.severity == "FATAL");
+  CHECK(outcome.sqlstate == "57P01");
+  CHECK_THAT(outcome.message, Catch::Matchers::Contains(why));
+  CHECK(took <= within);
+  CHECK(itf::wait_backends(app, 0, std::chrono::milliseconds(1500)));
+}
+
 }  // namespace wf

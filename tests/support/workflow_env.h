@@ -67,12 +67,18 @@ nlohmann::json approved_grant(const testsupport::PgveilProcess& pgveil, const st
                               const std::string& approver_token, const std::string& duration = "1h",
                               const std::string& role = "support");
 
-// A libpq connection through pgveil to prod as `user` with application_name `app`; FAILs the
-// test (with libpq's error) if it does not connect within 10 s.
+// A libpq connection to `pgveil`'s prod database as `user` with application_name `app`; FAILs the
+// test if it is refused.
 testsupport::PgConn connect_as(const testsupport::PgveilProcess& pgveil, const std::string& user,
                                const std::string& secret, const std::string& app);
 
-// Starts pg_sleep(30) on `conn` and REQUIREs that its backend runs upstream within 3 s.
+// Starts pg_sleep(30) on `conn` and waits until its backend runs upstream.
 void start_long_query(testsupport::PgConn& conn, const std::string& app);
+
+// Waits (at most 5 s) for the FATAL 57P01 that ends `conn` mid-query; checks that its message
+// contains `why`, that it came within `within` seconds of `since`, and that the upstream backend
+// of application `app` is gone.
+void expect_terminated(testsupport::PgConn& conn, std::chrono::steady_clock::time_point since, const std::string& why,
+                       const std::string& app, double within = 1.0);
 
 }  // namespace wf

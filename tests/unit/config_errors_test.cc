@@ -258,11 +258,44 @@ roles:
 }
 
 
-TEST_CASE("a PostgreSQL grant store is refused until it exists", "[config]") {
-  const std::string yaml = kDatabases + kRoles + "store: { postgres: 'host=ctl' }\n";
-  const auto problems = errors_of(yaml);
-  REQUIRE(problems.size() == 1);
-  CHECK_THAT(problems[0].message, Catch::Contains("store.postgres: a PostgreSQL grant store is not available"));
+TEST_CASE("store: postgres takes a libpq connection string; one backend only", "[config]") {
+  SECTION("a connection string") {
+    const auto config = config_test::load_ok(kDatabases + kRoles + "store: { postgres: 'host=ctl dbname=pgveil' }\n"
+                                "workflow: { request_ttl: 2h }\n");
+    CHECK(config->store_postgres == "host=ctl dbname=pgveil");
+    CHECK(config->store_sqlite.empty());
+    CHECK(config->request_ttl == std::chrono::hours(2));
+    for (const auto& w : config->warnings) CHECK_THAT(w.message, !Catch::Contains("store"));
+  }
+  SECTION("an inline password loads, with a warning") {
+    const auto config = config_test::load_ok(kDatabases + kRoles + "store: { postgres: 'host=ctl password=hunter2' }\n");
+    int store_warnings = 0;
+    for (const auto& w : config->warnings) {
+      CHECK_THAT(w.message, !Catch::Contains("hunter2"));
+      if (w.message.find("store.postgres: the connection string holds a password") != std::string::npos) ++store_warnings;
+    }
+    CHECK(store_warnings == 1);
+  }
+  SECTION("both backends") {
+    const std::string yaml = kDatabases + kRoles + "store:\n  sqlite: state.db\n  postgres: 'host=ctl'\n";
+    const auto problems = errors_of(yaml);
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].line == line_of(yaml, "postgres:"));
+    CHECK_THAT(problems[0].message, Catch::Contains("choose one grant store"));
+  }
+  SECTION("a malformed connection string") {
+    const std::string yaml = kDatabases + kRoles + "store:\n  postgres: 'host=ctl dbname'\n";
+    const auto problems = errors_of(yaml);
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].line == line_of(yaml, "postgres:"));
+    CHECK_THAT(problems[0].message, Catch::Contains("store.postgres: invalid connection string"));
+  }
+  SECTION("a request_ttl below one second") {
+    const std::string yaml = kDatabases + kRoles + "workflow:\n  request_ttl: 10ms\n";
+    const auto problems = errors_of(yaml);
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].line == line_of(yaml, "request_ttl"));
+  }
 }
 
 TEST_CASE("password_env unset or empty names the variable", "[config]") {

@@ -95,6 +95,20 @@ TEST_CASE("admission: expired grant says when it expired", "[policy][admission]"
         "--reason \"<ticket>\")");
 }
 
+TEST_CASE("admission: a request nobody approved in time says it expired unapproved", "[policy][admission]") {
+  auto grant = grant_12();
+  grant.status = policy::GrantStatus::kRequested;
+  grant.not_before = grant.not_after = {};
+  grant.request_expires_at = base_time() + 30min;
+  CHECK(policy::decide_admission("alice", "prod", grant, base_time() + 29min).outcome == Outcome::kPending);
+  const auto decision = policy::decide_admission("alice", "prod", grant, base_time() + 30min);
+  CHECK(decision.outcome == Outcome::kExpired);
+  CHECK(decision.sqlstate == "28000");
+  CHECK(decision.message ==
+        "pgveil grant 12 for user \"alice\" on database \"prod\" expired at 2026-12-03T17:30:00Z without being "
+        "approved");
+}
+
 TEST_CASE("admission: revoked grant says when, by whom and why", "[policy][admission]") {
   auto grant = grant_12();
   grant.revoked_at = base_time() + 10min;

@@ -10,11 +10,11 @@
 
 #include "policy/grant_store.h"
 #include "policy_test_support.h"
+#include "store_under_test.h"
 
 using namespace std::chrono_literals;
 using policy::GrantStore;
 using policy_test::base_time;
-using policy_test::TempDir;
 
 namespace {
 
@@ -57,9 +57,9 @@ void run_together(Body body) {
 
 }  // namespace
 
-TEST_CASE("store: concurrent issue through one shared store loses nothing", "[policy][store][concurrency]") {
-  TempDir dir;
-  auto opened = GrantStore::open_sqlite(dir.file("state.db"));
+TEST_CASE("store: concurrent issue through one shared store loses nothing", "[policy][store][concurrency]" STORE_TAG) {
+  store_test::Stores dir;
+  auto opened = store_test::open_at(dir.location("state.db"));
   REQUIRE(opened);
   GrantStore& store = **opened;
   const auto counter_before = store.change_counter().value();
@@ -80,15 +80,15 @@ TEST_CASE("store: concurrent issue through one shared store loses nothing", "[po
 }
 
 TEST_CASE("store: concurrent issue through separate connections: no 'database is locked'",
-          "[policy][store][concurrency]") {
-  TempDir dir;
-  const auto path = dir.file("state.db");
+          "[policy][store][concurrency]" STORE_TAG) {
+  store_test::Stores dir;
+  const auto path = dir.location("state.db");
   Results results;
   std::vector<std::string> open_errors;
   std::mutex open_mutex;
   // Every thread opens the (new) file at the same moment: schema creation must be race-free too.
   run_together([&](int t) {
-    auto store = GrantStore::open_sqlite(path);
+    auto store = store_test::open_at(path);
     if (!store) {
       std::lock_guard lock(open_mutex);
       open_errors.push_back(store.error());
@@ -106,7 +106,7 @@ TEST_CASE("store: concurrent issue through separate connections: no 'database is
   for (const auto& error : results.errors) UNSCOPED_INFO(error);
   CHECK(results.errors.empty());
   CHECK(results.ids.size() == kThreads * kGrantsPerThread);
-  auto store = GrantStore::open_sqlite(path);
+  auto store = store_test::open_at(path);
   REQUIRE(store);
   auto all = (*store)->list();
   REQUIRE(all);
@@ -115,13 +115,13 @@ TEST_CASE("store: concurrent issue through separate connections: no 'database is
 }
 
 TEST_CASE("store: concurrent issue for the same person and database leaves exactly one live grant",
-          "[policy][store][concurrency]") {
-  TempDir dir;
-  const auto path = dir.file("state.db");
-  REQUIRE(GrantStore::open_sqlite(path));  // create the schema first; this test is about supersede
+          "[policy][store][concurrency]" STORE_TAG) {
+  store_test::Stores dir;
+  const auto path = dir.location("state.db");
+  REQUIRE(store_test::open_at(path));  // create the schema first; this test is about supersede
   Results results;
   run_together([&](int) {
-    auto store = GrantStore::open_sqlite(path);
+    auto store = store_test::open_at(path);
     if (!store) {
       results.add(std::unexpected(store.error()));
       return;
@@ -130,7 +130,7 @@ TEST_CASE("store: concurrent issue for the same person and database leaves exact
   });
   for (const auto& error : results.errors) UNSCOPED_INFO(error);
   CHECK(results.errors.empty());
-  auto store = GrantStore::open_sqlite(path);
+  auto store = store_test::open_at(path);
   REQUIRE(store);
   auto all = (*store)->list(std::string("alice"), std::string("prod"));
   REQUIRE(all);

@@ -1,24 +1,21 @@
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-
 #include "policy/grant_store.h"
 #include "policy/secret.h"
 #include "proxy/wire/scram.h"
 #include "policy_test_support.h"
+#include "store_under_test.h"
 
 using namespace std::chrono_literals;
 using policy::GrantState;
 using policy::GrantStore;
 using policy_test::base_time;
-using policy_test::TempDir;
 
 namespace {
 
 std::unique_ptr<GrantStore> open_store(const std::string& path) {
-  auto store = GrantStore::open_sqlite(path);
-  if (!store) FAIL("open_sqlite: " << store.error());
+  auto store = store_test::open_at(path);
+  if (!store) FAIL("open: " << store.error());
   return std::move(*store);
 }
 
@@ -42,9 +39,9 @@ std::int64_t counter(GrantStore& store) {
 
 }  // namespace
 
-TEST_CASE("store: issue, get and list round-trip through a SQLite file", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: issue, get and list round-trip through the store", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto now = base_time() - 5min;
   const auto issued = issue(*store, request(), now);
   const auto& grant = issued.grant;
@@ -95,9 +92,9 @@ TEST_CASE("store: issue, get and list round-trip through a SQLite file", "[polic
   CHECK(nobody->empty());
 }
 
-TEST_CASE("store: times are kept to the microsecond, truncated toward the past", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: times are kept to the microsecond, truncated toward the past", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   auto req = request();
   req.not_before = base_time() + 1234567ns;  // 1.234567 ms
   req.not_after = base_time() + 1h + 999ns;
@@ -111,9 +108,9 @@ TEST_CASE("store: times are kept to the microsecond, truncated toward the past",
   CHECK(**got == issued.grant);
 }
 
-TEST_CASE("store: issue rejects invalid requests without writing", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: issue rejects invalid requests without writing", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto before = counter(*store);
   auto check_rejected = [&](policy::NewGrant req, std::string_view expected) {
     auto issued = store->issue(req, base_time() - 1min);
@@ -151,9 +148,9 @@ TEST_CASE("store: issue rejects invalid requests without writing", "[policy][sto
   CHECK(all->empty());
 }
 
-TEST_CASE("store: find_for picks active, else scheduled, else the latest ended", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: find_for picks active, else scheduled, else the latest ended", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto t0 = base_time();
 
   auto none = store->find_for("alice", "prod", t0);
@@ -197,9 +194,9 @@ TEST_CASE("store: find_for picks active, else scheduled, else the latest ended",
   check_found(t0 + 10h, b.id, GrantState::kRevoked);
 }
 
-TEST_CASE("store: issuing supersedes the live grant for the same person and database", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: issuing supersedes the live grant for the same person and database", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto t0 = base_time();
   // An older grant for alice on prod that had already expired when the others were issued.
   const auto expired = issue(*store, request("alice", "prod", t0 - 3h, 1h), t0 - 3h).grant;
@@ -207,7 +204,8 @@ TEST_CASE("store: issuing supersedes the live grant for the same person and data
   const auto other_db = issue(*store, request("alice", "billing", t0, 2h), t0).grant;
   const auto other_person = issue(*store, request("bob", "prod", t0, 2h), t0).grant;
 
-  const auto newer = issue(*store, request("alice", "prod", t0 + 30min, 1h), t0 + 10min).grant;
+  // A grant starting now supersedes the active one at once.
+  const auto newer = issue(*store, request("alice", "prod", t0 + 10min, 1h), t0 + 10min).grant;
   auto superseded = store->get(active.id);
   REQUIRE(superseded);
   REQUIRE(*superseded);
@@ -225,16 +223,25 @@ TEST_CASE("store: issuing supersedes the live grant for the same person and data
     CHECK_FALSE((*grant)->revoked_at);
   }
 
-  // Until the newer grant starts, alice is told it is scheduled (not admitted on the old one).
+  // A grant scheduled for later supersedes the active one at its start, not now: until then
+  // alice keeps working on the old one, whose window now ends when the new one starts.
+  const auto scheduled = issue(*store, request("alice", "prod", t0 + 30min, 1h), t0 + 15min).grant;
+  auto cut = store->get(newer.id);
+  REQUIRE(cut);
+  REQUIRE(*cut);
+  CHECK_FALSE((*cut)->revoked_at);
+  CHECK((*cut)->not_after == t0 + 30min);
+  CHECK((*cut)->history.back().action == "supersede");
   auto found = store->find_for("alice", "prod", t0 + 20min);
   REQUIRE(found);
   REQUIRE(*found);
   CHECK((*found)->id == newer.id);
-  CHECK(policy::state_at(**found, t0 + 20min) == GrantState::kScheduled);
+  CHECK(policy::state_at(**found, t0 + 20min) == GrantState::kActive);
+  CHECK((*store->find_for("alice", "prod", t0 + 30min))->id == scheduled.id);
 
-  // A scheduled grant is superseded too.
-  const auto newest = issue(*store, request("alice", "prod", t0 + 15min, 1h), t0 + 15min).grant;
-  auto replaced = store->get(newer.id);
+  // A scheduled grant is superseded too: a grant starting before it replaces it at once.
+  const auto newest = issue(*store, request("alice", "prod", t0 + 16min, 1h), t0 + 16min).grant;
+  auto replaced = store->get(scheduled.id);
   REQUIRE(replaced);
   CHECK((*replaced)->revoke_reason == "superseded by grant " + std::to_string(newest.id));
   // An expired grant for the same pair is left alone (it already ended).
@@ -253,9 +260,9 @@ TEST_CASE("store: issuing supersedes the live grant for the same person and data
   CHECK(later.id > newest.id);
 }
 
-TEST_CASE("store: revoke ends a live grant once", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: revoke ends a live grant once", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto t0 = base_time();
   const auto grant = issue(*store, request("alice", "prod", t0, 1h), t0).grant;
 
@@ -295,9 +302,9 @@ TEST_CASE("store: revoke ends a live grant once", "[policy][store]") {
   CHECK_THAT(anonymous.error(), Catch::Contains("revoked_by is empty"));
 }
 
-TEST_CASE("store: change_counter moves on every change and only then", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: change_counter moves on every change and only then", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto t0 = base_time();
   auto last = counter(*store);
   auto expect_moved = [&] {
@@ -323,14 +330,14 @@ TEST_CASE("store: change_counter moves on every change and only then", "[policy]
   expect_still();
 
   // Changes made through another connection (the CLI process, say) are seen too.
-  auto other = open_store(dir.file("state.db"));
+  auto other = open_store(dir.location("state.db"));
   issue(*other, request("bob", "prod", t0, 1h), t0);
   expect_moved();
 }
 
-TEST_CASE("store: grants survive closing and re-opening the store", "[policy][store]") {
-  TempDir dir;
-  const auto path = dir.file("state.db");
+TEST_CASE("store: grants survive closing and re-opening the store", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  const auto path = dir.location("state.db");
   const auto t0 = base_time();
   policy::Grant kept, revoked;
   std::int64_t counter_before = 0;
@@ -354,87 +361,22 @@ TEST_CASE("store: grants survive closing and re-opening the store", "[policy][st
   CHECK(next.id > revoked.id);
 }
 
-TEST_CASE("store: the secret is never stored, only a verifier", "[policy][store]") {
-  TempDir dir;
-  const auto path = dir.file("state.db");
+TEST_CASE("store: the secret is never stored, only a verifier", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   std::vector<std::string> secrets;
-  {
-    auto store = open_store(path);
-    for (int i = 0; i < 3; ++i) {
-      const auto issued = issue(*store, request("person" + std::to_string(i)), base_time());
-      REQUIRE(issued.secret.size() >= 22);  // >= 128 bits of base64
-      secrets.push_back(issued.secret);
-      // Look while the store is open, so the WAL (where fresh pages live) is included.
-      for (const auto& file : {path, path + "-wal"}) {
-        const auto bytes = policy_test::read_bytes(file);
-        for (const auto& secret : secrets) CHECK(bytes.find(secret) == std::string::npos);
-      }
-      CHECK(policy_test::read_bytes(path + "-wal").find(issued.grant.verifier) != std::string::npos);
-    }
-  }
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    const auto bytes = policy_test::read_bytes(entry.path());
-    for (const auto& secret : secrets) CHECK(bytes.find(secret) == std::string::npos);
+  for (int i = 0; i < 3; ++i) {
+    const auto issued = issue(*store, request("person" + std::to_string(i)), base_time());
+    REQUIRE(issued.secret.size() >= 22);  // >= 128 bits of base64
+    secrets.push_back(issued.secret);
+    for (const auto& secret : secrets) CHECK_FALSE(dir.holds_text("state.db", secret));
+    CHECK(dir.holds_text("state.db", issued.grant.verifier));
   }
 }
 
-TEST_CASE("store: the file is private to its owner", "[policy][store]") {
-  TempDir dir;
-  const auto path = dir.file("state.db");
-  auto store = open_store(path);
-  issue(*store, request(), base_time());
-  struct stat info {};
-  REQUIRE(::stat(path.c_str(), &info) == 0);
-  CHECK((info.st_mode & 0777) == 0600);
-}
-
-TEST_CASE("store: open refuses what it cannot or must not use", "[policy][store]") {
-  TempDir dir;
-  SECTION("a directory that does not exist") {
-    auto store = GrantStore::open_sqlite(dir.file("missing/state.db"));
-    REQUIRE_FALSE(store);
-    CHECK_THAT(store.error(), Catch::StartsWith("cannot open grant store \"" + dir.file("missing/state.db")));
-  }
-  SECTION("a file that is not a database") {
-    const auto path = dir.file("notes.txt");
-    std::ofstream(path) << "these are not the pages you are looking for, not a sqlite header at all\n";
-    auto store = GrantStore::open_sqlite(path);
-    REQUIRE_FALSE(store);
-    CHECK_THAT(store.error(), Catch::Contains("not a database"));
-  }
-  SECTION("another program's SQLite database") {
-    const auto path = dir.file("other.db");
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "CREATE TABLE invoices (id INTEGER)", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-    auto store = GrantStore::open_sqlite(path);
-    REQUIRE_FALSE(store);
-    CHECK_THAT(store.error(), Catch::Contains("not a pgveil grant store"));
-  }
-  SECTION("a store written by a newer pgveil") {
-    const auto path = dir.file("state.db");
-    { open_store(path); }
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 999", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-    auto store = GrantStore::open_sqlite(path);
-    REQUIRE_FALSE(store);
-    CHECK_THAT(store.error(), Catch::Contains("schema version 999 is newer"));
-  }
-  SECTION("too few SCRAM iterations") {
-    GrantStore::Options options;
-    options.scram_iterations = 1000;
-    auto store = GrantStore::open_sqlite(dir.file("state.db"), options);
-    REQUIRE_FALSE(store);
-    CHECK_THAT(store.error(), Catch::Contains("scram_iterations must be between 4096"));
-  }
-}
-
-TEST_CASE("store: the stored verifier authenticates the issued secret, and only it", "[policy][store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("state.db"));
+TEST_CASE("store: the stored verifier authenticates the issued secret, and only it", "[policy][store]" STORE_TAG) {
+  store_test::Stores dir;
+  auto store = open_store(dir.location("state.db"));
   const auto issued = issue(*store, request(), base_time());
   auto verifier = pgwire::scram::Verifier::parse((**store->get(issued.grant.id)).verifier);
   REQUIRE(verifier);

@@ -1,15 +1,17 @@
-// GrantStore's workflow steps on a real SQLite file: transitions persisted with their history,
-// supersession, the one-time secret, concurrent approvals, expiry events, and the migration of a
-// schema-1 file written by an earlier pgveil.
+// GrantStore's workflow steps, on each backend (store_under_test.h): transitions persisted with
+// their history, supersession (also at a scheduled start), the one-time secret, concurrent
+// approvals, expiry events of grants and of requests nobody approved.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
-#include <sqlite3.h>
 
 #include <thread>
 
 #include "policy/grant_store.h"
 #include "policy/grant_store_schema.h"
+#include "policy/time_format.h"
 #include "policy_test_support.h"
+#include "store_under_test.h"
 #include "proxy/wire/scram.h"
 
 using namespace std::chrono_literals;
@@ -19,7 +21,6 @@ using policy::GrantStatus;
 using policy::GrantStore;
 using Kind = policy::Refusal::Kind;
 using policy_test::base_time;
-using policy_test::TempDir;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -29,8 +30,8 @@ const policy::Actor kBob{"bob", {"engineering", "oncall-leads"}, false};
 const policy::Actor kCarol{"carol", {"oncall-leads"}, false};
 
 std::unique_ptr<GrantStore> open_store(const std::string& path) {
-  auto store = GrantStore::open_sqlite(path);
-  if (!store) FAIL("open_sqlite: " << store.error());
+  auto store = store_test::open_at(path);
+  if (!store) FAIL("open: " << store.error());
   return std::move(*store);
 }
 
@@ -57,10 +58,10 @@ policy::Grant change(GrantStore& store, const Roles& roles, std::int64_t id, con
 
 }  // namespace
 
-TEST_CASE("store workflow: request, approve, collect the secret once; all persisted", "[policy][store][workflow]") {
-  TempDir dir;
+TEST_CASE("store workflow: request, approve, collect the secret once; all persisted", "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
   Roles roles;
-  const auto path = dir.file("state.db");
+  const auto path = dir.location("state.db");
   std::int64_t id = 0;
   std::string secret;
   {
@@ -110,10 +111,10 @@ TEST_CASE("store workflow: request, approve, collect the secret once; all persis
   REQUIRE(verifier.has_value());
 }
 
-TEST_CASE("store workflow: deny, cancel and revoke record actor, time and reason", "[policy][store][workflow]") {
-  TempDir dir;
+TEST_CASE("store workflow: deny, cancel and revoke record actor, time and reason", "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
   Roles roles;
-  auto store = open_store(dir.file("state.db"));
+  auto store = open_store(dir.location("state.db"));
   const auto denied = change(*store, roles, request(*store, roles, base_time()).id, kCarol, Action::kDeny,
                              "use the replica", base_time() + 1min);
   CHECK(denied.status == GrantStatus::kDenied);
@@ -137,10 +138,10 @@ TEST_CASE("store workflow: deny, cancel and revoke record actor, time and reason
   CHECK(missing.error().kind == Kind::kNotFound);
 }
 
-TEST_CASE("store workflow: a new approval supersedes the person's live grant", "[policy][store][workflow]") {
-  TempDir dir;
+TEST_CASE("store workflow: a new approval supersedes the person's live grant", "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
   Roles roles;
-  auto store = open_store(dir.file("state.db"));
+  auto store = open_store(dir.location("state.db"));
   const auto first = request(*store, roles, base_time()).id;
   change(*store, roles, first, kBob, Action::kApprove, "", base_time());
   const auto second = request(*store, roles, base_time() + 10min).id;
@@ -156,11 +157,11 @@ TEST_CASE("store workflow: a new approval supersedes the person's live grant", "
   CHECK((*store->find_for("alice", "prod", base_time() + 21min))->id == second);
 }
 
-TEST_CASE("store workflow: concurrent approvals and requests from two connections", "[policy][store][workflow]") {
-  TempDir dir;
+TEST_CASE("store workflow: concurrent approvals and requests from two connections", "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
   Roles roles;
   roles.support.approvals = 2;
-  const auto path = dir.file("state.db");
+  const auto path = dir.location("state.db");
   auto a = open_store(path);
   auto b = open_store(path);
   for (int round = 0; round < 10; ++round) {
@@ -188,10 +189,10 @@ TEST_CASE("store workflow: concurrent approvals and requests from two connection
   CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
 }
 
-TEST_CASE("store workflow: expiry is recorded once, dated when the grant ended", "[policy][store][workflow]") {
-  TempDir dir;
+TEST_CASE("store workflow: expiry is recorded once, dated when the grant ended", "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
   Roles roles;
-  auto store = open_store(dir.file("state.db"));
+  auto store = open_store(dir.location("state.db"));
   const auto id = request(*store, roles, base_time()).id;
   change(*store, roles, id, kBob, Action::kApprove, "", base_time());
   CHECK(*store->record_expiries(base_time() + 1h) == 0);
@@ -202,64 +203,9 @@ TEST_CASE("store workflow: expiry is recorded once, dated when the grant ended",
   CHECK((*g)->history.back() == policy::GrantEvent{base_time() + 2h, "pgveil", "expire", "the approved duration ended"});
 }
 
-TEST_CASE("store workflow: a schema-1 file is migrated with its grants and revocations", "[policy][store][workflow]") {
-  TempDir dir;
-  const auto path = dir.file("old.db");
-  {
-    sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
-    // The schema pgveil 0.1 wrote (grant_store_schema.cc, migration 1), with two grants.
-    const char* v1 = R"sql(
-PRAGMA application_id = 1885828716;
-CREATE TABLE grants (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, person TEXT NOT NULL, database TEXT NOT NULL, role TEXT NOT NULL,
-  reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at_us INTEGER NOT NULL, not_before_us INTEGER NOT NULL,
-  not_after_us INTEGER NOT NULL, revoked_at_us INTEGER, revoked_by TEXT NOT NULL DEFAULT '',
-  revoke_reason TEXT NOT NULL DEFAULT '', verifier TEXT NOT NULL, CHECK (not_after_us > not_before_us));
-CREATE INDEX grants_by_person_database ON grants (person, database);
-CREATE TABLE grant_changes (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), counter INTEGER NOT NULL);
-INSERT INTO grant_changes VALUES (1, 0);
-CREATE TRIGGER grants_changed_on_insert AFTER INSERT ON grants BEGIN UPDATE grant_changes SET counter = counter + 1; END;
-CREATE TRIGGER grants_changed_on_update AFTER UPDATE ON grants BEGIN UPDATE grant_changes SET counter = counter + 1; END;
-CREATE TRIGGER grants_changed_on_delete AFTER DELETE ON grants BEGIN UPDATE grant_changes SET counter = counter + 1; END;
-INSERT INTO grants (person, database, role, reason, created_by, created_at_us, not_before_us, not_after_us, verifier)
-  VALUES ('alice', 'prod', 'support', 'INC-1', 'cli:root', 1000000, 1000000, 3601000000, 'v1');
-INSERT INTO grants (person, database, role, reason, created_by, created_at_us, not_before_us, not_after_us,
-                    revoked_at_us, revoked_by, revoke_reason, verifier)
-  VALUES ('bob', 'prod', 'support', 'INC-2', 'cli:root', 1000000, 1000000, 3601000000, 2000000, 'cli:ops', 'done', 'v2');
-PRAGMA user_version = 1;
-)sql";
-    REQUIRE(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(raw);
-  }
-  auto store = open_store(path);
-  auto all = store->list();
-  REQUIRE(all.has_value());
-  REQUIRE(all->size() == 2);
-  const auto& alice = (*all)[0];
-  CHECK(alice.status == GrantStatus::kApproved);
-  CHECK(alice.duration == 1h);
-  CHECK(alice.verifier == "v1");
-  REQUIRE(alice.history.size() == 1);
-  CHECK(alice.history[0].action == "issue");
-  CHECK(alice.history[0].actor == "cli:root");
-  const auto& bob = (*all)[1];
-  CHECK(bob.status == GrantStatus::kRevoked);
-  CHECK(policy::state_at(bob, policy::TimePoint{} + 1500ms) == GrantState::kRevoked);
-  REQUIRE(bob.history.size() == 2);
-  CHECK(bob.history[1] == policy::GrantEvent{policy::TimePoint{} + 2s, "cli:ops", "revoke", "done"});
-  // The triggers came back with the rebuilt table: changes are still counted.
-  const auto before = *store->change_counter();
-  REQUIRE(store->revoke(alice.id, "cli:ops", "x", policy::TimePoint{} + 3s).value());
-  CHECK(*store->change_counter() > before);
-  // New ids never reuse old ones.
-  Roles roles;
-  CHECK(request(*store, roles, base_time()).id == 3);
-}
-
-TEST_CASE("store tokens: shown once, stored as a digest, revocable", "[policy][store][token]") {
-  TempDir dir;
-  const auto path = dir.file("state.db");
+TEST_CASE("store tokens: shown once, stored as a digest, revocable", "[policy][store][token]" STORE_TAG) {
+  store_test::Stores dir;
+  const auto path = dir.location("state.db");
   auto store = open_store(path);
   auto issued = store->issue_token("alice", "admin", base_time());
   REQUIRE(issued.has_value());
@@ -272,9 +218,9 @@ TEST_CASE("store tokens: shown once, stored as a digest, revocable", "[policy][s
   REQUIRE(found->has_value());
   CHECK((*found)->id == token.id);
   CHECK_FALSE(store->find_token(value + "x")->has_value());
-  // Only the digest is in the file.
-  CHECK(policy_test::read_bytes(path).find(value) == std::string::npos);
-  CHECK(policy_test::read_bytes(path + "-wal").find(value) == std::string::npos);
+  // Only the digest is stored.
+  CHECK_FALSE(dir.holds_text("state.db", value));
+  CHECK(dir.holds_text("state.db", policy::token_digest(value)));
   CHECK(policy::token_digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(policy::same_digest(policy::token_digest("abc"), policy::token_digest("abc")));
   CHECK_FALSE(policy::same_digest(policy::token_digest("abc"), policy::token_digest("abd")));
@@ -286,4 +232,92 @@ TEST_CASE("store tokens: shown once, stored as a digest, revocable", "[policy][s
   auto all = store->list_tokens();
   REQUIRE(all->size() == 1);
   CHECK((*all)[0].revoked_by == "admin");
+}
+
+TEST_CASE("store workflow: a request nobody approves in time expires", "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
+  Roles roles;
+  GrantStore::Options options;
+  options.request_ttl = 30min;
+  auto opened = store_test::open_at(dir.location("state.db"), options);
+  REQUIRE(opened.has_value());
+  auto& store = **opened;
+  const auto t0 = base_time();
+  const auto id = request(store, roles, t0).id;
+  REQUIRE((*store.get(id))->request_expires_at == t0 + 30min);
+  // Just before the deadline it is still waiting; admission says so.
+  CHECK(policy::state_at(**store.get(id), t0 + 30min - 1us) == GrantState::kRequested);
+  CHECK((*store.find_for("alice", "prod", t0 + 29min))->id == id);
+  CHECK(*store.record_expiries(t0 + 29min) == 0);
+
+  // From the deadline on it is expired: it can be neither approved nor denied, and the secret
+  // cannot be collected.
+  const auto late = t0 + 30min;
+  auto approved = store.change(id, roles.lookup(), kBob, Action::kApprove, "", late);
+  REQUIRE_FALSE(approved.has_value());
+  CHECK(approved.error().kind == Kind::kConflict);
+  CHECK_THAT(approved.error().message, Contains("it is expired"));
+  auto denied = store.change(id, roles.lookup(), kBob, Action::kDeny, "too late", late + 1min);
+  REQUIRE_FALSE(denied.has_value());
+  CHECK(denied.error().kind == Kind::kConflict);
+  CHECK_FALSE(store.claim_secret(id, kAlice, late).has_value());
+
+  // The "expire" event is recorded once, dated at the deadline, with the reason.
+  CHECK(*store.record_expiries(late + 2min) == 1);
+  CHECK(*store.record_expiries(late + 3min) == 0);
+  auto g = store.get(id);
+  REQUIRE(g->has_value());
+  CHECK((*g)->status == GrantStatus::kRequested);  // what people decided: nothing
+  CHECK(policy::state_at(**g, late + 3min) == GrantState::kExpired);
+  CHECK((*g)->history.back() ==
+        policy::GrantEvent{t0 + 30min, "pgveil", "expire", "the request was not approved in time (workflow.request_ttl)"});
+  CHECK((*g)->history.size() == 2);  // request, expire: the refused approve and deny left no trace
+
+  // find_for ranks it with the ended grants: a newer pending request is what admission reports.
+  const auto newer = request(store, roles, late + 5min).id;
+  CHECK((*store.find_for("alice", "prod", late + 6min))->id == newer);
+  // The deadline is kept across a restart.
+  auto reopened = open_store(dir.location("state.db"));
+  CHECK((*reopened->get(newer))->request_expires_at == late + 35min);
+}
+
+TEST_CASE("store workflow: approving a scheduled grant supersedes the live one at its start",
+          "[policy][store][workflow]" STORE_TAG) {
+  store_test::Stores dir;
+  Roles roles;
+  auto store = open_store(dir.location("state.db"));
+  const auto t0 = base_time();
+  const auto current = request(*store, roles, t0).id;  // t0 .. t0+2h once approved
+  change(*store, roles, current, kBob, Action::kApprove, "", t0);
+  // A later request for a window starting at t0+1h, approved at t0+10min.
+  auto scheduled = store->create_request(kAlice, &roles.support, {"prod", "support", "INC-8", 2h, t0 + 1h}, t0 + 5min);
+  REQUIRE(scheduled.has_value());
+  const auto next = change(*store, roles, scheduled->id, kCarol, Action::kApprove, "", t0 + 10min);
+  CHECK(next.not_before == t0 + 1h);
+
+  // The current grant keeps working until the scheduled one starts, and then ends by the clock.
+  auto old = store->get(current);
+  REQUIRE(old->has_value());
+  CHECK_FALSE((*old)->revoked_at);
+  CHECK((*old)->status == GrantStatus::kApproved);
+  CHECK((*old)->not_after == t0 + 1h);
+  CHECK((*old)->history.back() ==
+        policy::GrantEvent{t0 + 10min, "carol", "supersede",
+                           fmt::format("superseded by grant {} from {}", next.id, policy::format_time(t0 + 1h))});
+  CHECK(policy::state_at(**old, t0 + 59min) == GrantState::kActive);
+  CHECK((*store->find_for("alice", "prod", t0 + 59min))->id == current);
+  CHECK(policy::state_at(**old, t0 + 1h) == GrantState::kExpired);
+  CHECK((*store->find_for("alice", "prod", t0 + 1h))->id == next.id);
+  CHECK(*store->record_expiries(t0 + 1h) == 1);  // the old grant's end is in the history
+
+  // A grant that would only start after the scheduled one starts is revoked at once.
+  auto later = store->create_request(kAlice, &roles.support, {"prod", "support", "INC-9", 1h, t0 + 3h}, t0 + 20min);
+  REQUIRE(later.has_value());
+  change(*store, roles, later->id, kBob, Action::kApprove, "", t0 + 20min);
+  auto earlier = store->create_request(kAlice, &roles.support, {"prod", "support", "INC-10", 1h, t0 + 2h}, t0 + 25min);
+  REQUIRE(earlier.has_value());
+  change(*store, roles, earlier->id, kBob, Action::kApprove, "", t0 + 25min);
+  auto dropped = store->get(later->id);
+  CHECK(policy::state_at(**dropped, t0 + 25min) == GrantState::kRevoked);
+  CHECK((*dropped)->revoke_reason == "superseded by grant " + std::to_string(earlier->id));
 }
