@@ -1,5 +1,7 @@
 #include "masking/detectors.h"
 
+#include "masking/detector_prefilter.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -40,14 +42,6 @@ constexpr std::pair<std::string_view, DetectorKind> kNames[] = {
 };
 
 bool is_separator(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
-
-// Every built-in pattern needs a digit, an '@' or a ':' (emails need '@', IPv6 ':', all others
-// digits). Prose without any of them, the common free-text value, skips the regex pass entirely.
-bool may_hold_builtin(std::string_view text) {
-  for (char c : text)
-    if ((c >= '0' && c <= '9') || c == '@' || c == ':') return true;
-  return false;
-}
 
 }  // namespace
 
@@ -108,6 +102,7 @@ std::expected<Detectors, std::string> Detectors::compile(std::vector<DetectorSpe
     return std::unexpected(std::string("detector patterns too large to compile together (RE2 memory budget)"));
   Detectors d;
   d.builtin_only_ = std::none_of(specs.begin(), specs.end(), [](const DetectorSpec& s) { return s.kind == DetectorKind::kCustom; });
+  for (const DetectorSpec& s : specs) d.enabled_ |= detector_bit(s.kind);
   d.specs_ = std::move(specs);
   d.compiled_ = std::move(compiled);
   return d;
@@ -116,7 +111,7 @@ std::expected<Detectors, std::string> Detectors::compile(std::vector<DetectorSpe
 void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
   spans.clear();
   if (!compiled_ || compiled_->entries.empty()) return;
-  if (builtin_only_ && !may_hold_builtin(text)) return;
+  if (builtin_only_ && (possible_detectors(text) & enabled_) == 0) return;
   // First pass without the index vector: RE2::Set allocates its match set only when asked for
   // indices, and most values hold no personal data.
   if (!compiled_->set->Match(text, nullptr)) return;
