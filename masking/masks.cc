@@ -56,7 +56,8 @@ void email_string(const EmailMask& m, std::string_view in, std::string& out) {
 }
 
 void hash_string(const HashMask& m, const MaskKey& key, std::string_view in, std::string& out) {
-  std::string bytes;
+  // Reused per thread: the stream is 2 bytes per output character, past the short-string buffer.
+  thread_local std::string bytes;
   key.stream("hash", in, std::size_t{m.length} * 2, bytes);
   const std::size_t radix = m.alphabet.size();
   for (std::size_t i = 0; i < m.length; ++i) {
