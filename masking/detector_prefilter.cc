@@ -89,6 +89,13 @@ std::uint32_t possible_detectors(std::string_view s) {
     const std::size_t start = i;
     while (i < n && (cls(s, i) & kDigit)) ++i;
     const std::size_t len = i - start;
+    // \b[a-z]{2}\d{2}: two letters at a word start right before this group of 2+ digits.
+    if (len >= 2 && start >= 2 && (cls(s, start - 1) & kLetter) && (cls(s, start - 2) & kLetter) &&
+        (start == 2 || !(cls(s, start - 3) & kWord)))
+      possible |= detector_bit(DetectorKind::kIban);
+    // Inside a word ("tracking 3f9a81c2..."): with a letter on both sides a group joins nothing,
+    // and the letters reset the phone run, so only a group long enough on its own can matter.
+    if (len < 10 && start > 0 && i < n && (cls(s, start - 1) & kLetter) && (cls(s, i) & kLetter)) continue;
     const Join join = join_before(s, start);
 
     card_chain = join == Join::kDashOrSpace ? card_chain + len : len;
@@ -109,11 +116,6 @@ std::uint32_t possible_detectors(std::string_view s) {
     if (len > run_longest) run_longest = len;
     if (run_digits >= 7 && (run_plus || run_groups >= 2 || run_longest >= 10))
       possible |= detector_bit(DetectorKind::kPhone);
-
-    // \b[a-z]{2}\d{2}: two letters at a word start right before this group of 2+ digits.
-    if (len >= 2 && start >= 2 && (cls(s, start - 1) & kLetter) && (cls(s, start - 2) & kLetter) &&
-        (start == 2 || !(cls(s, start - 3) & kWord)))
-      possible |= detector_bit(DetectorKind::kIban);
   }
   return possible;
 }

@@ -83,6 +83,9 @@ TEST_CASE("prefilter: one step short of a match is ruled out", "[masking][detect
   CHECK_FALSE(possible("10.0.0", DetectorKind::kIpAddress));
   CHECK_FALSE(possible("10:30", DetectorKind::kIpAddress));
   CHECK(possible_detectors("delivered on time, tracking 3f9a1c2b") == 0);
+  CHECK(possible_detectors("tracking 5d41402abc4b2a76b9719d911017c592") == 0);  // groups inside a word
+  CHECK(possible("tracking 5d4140206123456789c592", DetectorKind::kPhone));       // ... unless 10+ long
+  CHECK(possible("ab12 west 1234 5698 7654 32", DetectorKind::kIban));
 }
 
 TEST_CASE("prefilter: never rules out a kind the detectors find (mutated matches)",
@@ -92,7 +95,7 @@ TEST_CASE("prefilter: never rules out a kind the detectors find (mutated matches
   const char* seeds[] = {"a.b@example.com",     "4111 1111 1111 1111", "5555-5555-5555-4444", "4222222222222",
                          "DE89370400440532013000", "gb82 west 1234 5698 7654 32", "+33 1 23456789",
                          "(415) 555-2671",      "0612345678",          "123-45-6789",         "10.0.12.7",
-                         "fe80::1:2"};
+                         "fe80::1:2",           "tracking 3f9a8120612345678c2", "ref a4222222222222b-0612345678"};
   const std::string edits = "0123456789 -.()+@:aZ_\xc3";
   const std::string context[] = {"", " ", "x", "ref ", "order 12 ", "-", "9", "\xc3\xa4 "};
   std::mt19937 rng(4);
