@@ -20,6 +20,10 @@ struct Overloaded : F... {
 };
 
 void append_repeated(std::string& out, std::string_view fill, std::size_t n) {
+  if (fill.size() == 1) {  // the usual "*": one append, not one per hidden character
+    out.append(n, fill[0]);
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) out.append(fill);
 }
 
