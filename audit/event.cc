@@ -96,6 +96,17 @@ void put_body(Json& j, const GrantEvent& e) {
   j["reason"] = e.reason;
   if (e.not_before) j["not_before"] = format_time(*e.not_before);
   if (e.not_after) j["not_after"] = format_time(*e.not_after);
+  if (e.approvals_required > 0) {
+    if (e.action == GrantAction::kApproved) j["approval"] = e.approvals;
+    j["approvals_required"] = e.approvals_required;
+  }
+  if (e.superseded_by) j["superseded_by"] = *e.superseded_by;
+}
+
+void put_body(Json& j, const TokenEvent& e) {
+  j["token"] = e.token_id;
+  j["person"] = e.person;
+  j["by"] = e.by;
 }
 
 void put_body(Json& j, const ConfigReload& e) {
@@ -109,10 +120,15 @@ void put_body(Json& j, const ConfigReload& e) {
 std::string_view to_string(GrantAction action) {
   switch (action) {
     case GrantAction::kRequested: return "grant_requested";
+    case GrantAction::kIssued: return "grant_issued";
     case GrantAction::kApproved: return "grant_approved";
     case GrantAction::kDenied: return "grant_denied";
+    case GrantAction::kCancelled: return "grant_cancelled";
     case GrantAction::kRevoked: return "grant_revoked";
+    case GrantAction::kSuperseded: return "grant_superseded";
     case GrantAction::kExpired: return "grant_expired";
+    case GrantAction::kSecretClaimed: return "grant_secret_claimed";
+    case GrantAction::kChanged: return "grant_changed";
   }
   return "grant_unknown";
 }
@@ -126,6 +142,7 @@ std::string_view event_type(const Event& event) {
                         [](const Statement&) -> std::string_view { return "statement"; },
                         [](const StatementDone&) -> std::string_view { return "statement_done"; },
                         [](const GrantEvent& e) { return to_string(e.action); },
+                        [](const TokenEvent& e) -> std::string_view { return e.revoked ? "token_revoked" : "token_issued"; },
                         [](const ConfigReload&) -> std::string_view { return "config_reload"; },
                     },
                     event.body);

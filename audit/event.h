@@ -91,7 +91,14 @@ struct StatementDone {
   std::optional<std::string> sqlstate;                   // set when the statement failed
 };
 
-enum class GrantAction { kRequested, kApproved, kDenied, kRevoked, kExpired };
+// A step of a grant's lifecycle (issue #3), as recorded in the grant store's history.
+// kIssued: an operator's `pgveil grant create` (approved at once, no workflow). kSuperseded: ended
+// because a newer grant of the same person and database was approved. kSecretClaimed: the
+// requester collected the connection secret (never the secret itself). kChanged: a step this
+// version does not know, recorded with the store's name for it in the reason.
+enum class GrantAction {
+  kRequested, kIssued, kApproved, kDenied, kCancelled, kRevoked, kSuperseded, kExpired, kSecretClaimed, kChanged
+};
 
 struct GrantEvent {
   GrantAction action = GrantAction::kRequested;
@@ -100,6 +107,17 @@ struct GrantEvent {
   std::string by;      // requester, approver or revoker identity; empty for kExpired
   std::string reason;  // request reason, denial or revocation reason
   std::optional<TimePoint> not_before, not_after;
+  // kRequested / kApproved: approval k (distinct approvers so far) of the n the role needs.
+  int approvals = 0, approvals_required = 0;
+  std::optional<std::int64_t> superseded_by = std::nullopt;  // kSuperseded: the grant that replaced this one
+};
+
+// An admin API token issued or revoked (`pgveil token issue|revoke`); never the token itself.
+struct TokenEvent {
+  bool revoked = false;  // "token_revoked", else "token_issued"
+  std::int64_t token_id = 0;
+  std::string person;  // whose token
+  std::string by;      // who issued or revoked it
 };
 
 struct ConfigReload {
@@ -109,7 +127,7 @@ struct ConfigReload {
 };
 
 using EventBody = std::variant<SessionStart, SessionEnd, AuthFailure, Refusal, Statement, StatementDone, GrantEvent,
-                               ConfigReload>;
+                               TokenEvent, ConfigReload>;
 
 struct Event {
   TimePoint time;
@@ -119,8 +137,9 @@ struct Event {
 };
 
 // "session_start", "session_end", "auth_failure", "refusal", "statement", "statement_done",
-// "grant_requested" / "grant_approved" / "grant_denied" / "grant_revoked" / "grant_expired",
-// "config_reload".
+// "grant_requested" / "grant_issued" / "grant_approved" / "grant_denied" / "grant_cancelled" /
+// "grant_revoked" / "grant_superseded" / "grant_expired" / "grant_secret_claimed" / "grant_changed",
+// "token_issued" / "token_revoked", "config_reload".
 std::string_view event_type(const Event& event);
 std::string_view to_string(GrantAction action);
 

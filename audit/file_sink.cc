@@ -89,6 +89,14 @@ int fsync_dir(const fs::path& dir) {
 FileSink::FileSink(FileSinkOptions options, ChainKey key) : options_(std::move(options)), key_(std::move(key)) {}
 
 FileSink::~FileSink() {
+  if (syncer_.joinable()) {
+    {
+      std::lock_guard lock(sync_mutex_);
+      sync_stopping_ = true;
+    }
+    sync_cv_.notify_one();
+    syncer_.join();
+  }
   if (fd_ >= 0) {
     if (options_.fsync != FsyncMode::kNone) ::fsync(fd_);
     ::close(fd_);
@@ -98,7 +106,40 @@ FileSink::~FileSink() {
 std::expected<std::unique_ptr<FileSink>, SinkError> FileSink::open(FileSinkOptions options, ChainKey key) {
   std::unique_ptr<FileSink> sink(new FileSink(std::move(options), std::move(key)));
   if (auto ok = sink->recover(); !ok) return std::unexpected(ok.error());
+  if (sink->options_.fsync == FsyncMode::kBatch) sink->syncer_ = std::thread([s = sink.get()] { s->sync_loop(); });
   return sink;
+}
+
+void FileSink::set_fd(int fd) {
+  std::lock_guard lock(fd_mutex_);
+  fd_ = fd;
+}
+
+void FileSink::request_sync() {
+  {
+    std::lock_guard lock(sync_mutex_);
+    sync_requested_ = true;
+  }
+  sync_cv_.notify_one();
+}
+
+// One fsync at a time; the writes that land while it runs are covered by the next one.
+void FileSink::sync_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mutex_);
+      sync_cv_.wait(lock, [this] { return sync_requested_ || sync_stopping_; });
+      if (!sync_requested_) return;   // stopping; the destructor makes the final fsync
+      sync_requested_ = false;
+    }
+    std::lock_guard lock(fd_mutex_);
+    if (fd_ < 0) continue;
+    if (::fsync(fd_) == 0) {
+      ++fsyncs_;
+    } else {
+      sync_error_.store(errno);
+    }
+  }
 }
 
 std::string FileSink::name() const { return "file:" + options_.path.string(); }
@@ -125,8 +166,9 @@ std::vector<fs::path> FileSink::chain_files(const fs::path& path) {
 }
 
 std::expected<void, SinkError> FileSink::open_active() {
-  fd_ = ::open(options_.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0) return std::unexpected(os_error(errno, "open"));
+  const int fd = ::open(options_.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return std::unexpected(os_error(errno, "open"));
+  set_fd(fd);
   return {};
 }
 
@@ -135,7 +177,7 @@ std::expected<void, SinkError> FileSink::open_active() {
 // content uncertain.
 std::expected<void, SinkError> FileSink::recover() {
   if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  set_fd(-1);
   if (auto ok = open_active(); !ok) return ok;
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return std::unexpected(os_error(errno, "stat"));
@@ -208,7 +250,7 @@ std::expected<void, SinkError> FileSink::rotate() {
   if (fs::exists(rotated, ec)) return std::unexpected(SinkError{EEXIST, fmt::format("audit file {} already exists; cannot rotate", rotated.string())});
   if (::rename(options_.path.c_str(), rotated.c_str()) != 0) return std::unexpected(os_error(errno, "rename for rotation"));
   ::close(fd_);
-  fd_ = -1;
+  set_fd(-1);
   needs_recovery_ = true;  // until the new file is open
   const fs::path dir = options_.path.parent_path();
   if (const int rc = fsync_dir(dir); rc != 0) return std::unexpected(os_error(rc, "fsync of the directory"));
@@ -231,15 +273,23 @@ std::expected<void, SinkError> FileSink::append(const std::string& bytes) {
     if (n <= 0) return std::unexpected(os_error(n < 0 ? errno : EIO, "write"));
     done += static_cast<std::size_t>(n);
   }
-  if (options_.fsync != FsyncMode::kNone) {
+  if (options_.fsync == FsyncMode::kAlways) {
     if (::fsync(fd_) != 0) return std::unexpected(os_error(errno, "fsync"));
     ++fsyncs_;
+  } else if (options_.fsync == FsyncMode::kBatch) {
+    request_sync();
   }
   return {};
 }
 
 std::expected<void, SinkError> FileSink::write(std::span<const std::string> events) {
   if (events.empty()) return {};
+  if (const int failed = sync_error_.exchange(0); failed != 0) {
+    // What was acknowledged since the last good fsync may not be on disk, and the file's tail is
+    // uncertain: refuse this batch (on_failure decides what the statement gets) and re-read it.
+    needs_recovery_ = true;
+    return std::unexpected(os_error(failed, "background fsync"));
+  }
   if (needs_recovery_) {
     if (auto ok = recover(); !ok) return ok;
   }

@@ -7,14 +7,18 @@
 // newest rotated file when `path` is missing or empty: restarts do not break the chain.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <expected>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/chain.h"
@@ -25,7 +29,11 @@ namespace audit {
 
 enum class FsyncMode {
   kAlways,  // fsync after every record: each event is durable before it is acknowledged
-  kBatch,   // group commit: one fsync per batch of queued events, acknowledged after it
+  // Acknowledged after write(2); a background thread fsyncs behind the writer, one fsync covering
+  // every batch written since the previous one (group commit), so statements never wait for the
+  // disk. A pgveil crash loses nothing acknowledged; a host crash can lose the events of the
+  // fsync in flight (a few milliseconds). A failed background fsync fails the next write.
+  kBatch,
   kNone,    // acknowledged after write(2): survives a pgveil crash, not a host crash
 };
 
@@ -56,7 +64,7 @@ class FileSink final : public Sink {
 
   // For tests and metrics.
   const ChainPosition& position() const { return position_; }
-  std::uint64_t fsync_count() const { return fsyncs_; }
+  std::uint64_t fsync_count() const { return fsyncs_.load(); }
   std::uint64_t rotation_count() const { return rotations_; }
 
   // Rotated files of `path` in chain order, then `path` itself if it exists: what verify takes.
@@ -70,6 +78,9 @@ class FileSink final : public Sink {
   std::expected<void, SinkError> append(const std::string& bytes);
   SinkError os_error(int code, std::string_view what) const;
   bool rotation_due(TimePoint now) const;
+  void set_fd(int fd);
+  void sync_loop();
+  void request_sync();
 
   FileSinkOptions options_;
   ChainKey key_;
@@ -80,7 +91,17 @@ class FileSink final : public Sink {
   std::optional<TimePoint> file_started_;
   std::optional<std::string> pending_prev_file_;  // set until the new file's first record is written
   ChainPosition position_;
-  std::uint64_t fsyncs_ = 0, rotations_ = 0;
+  std::atomic<std::uint64_t> fsyncs_{0};
+  std::uint64_t rotations_ = 0;
+
+  // fsync: batch. The writer thread alone changes fd_, under fd_mutex_, which the syncer holds
+  // while it fsyncs; sync_mutex_ (never held across I/O) guards the request flags.
+  std::mutex fd_mutex_;
+  std::mutex sync_mutex_;
+  std::condition_variable sync_cv_;
+  bool sync_requested_ = false, sync_stopping_ = false;
+  std::atomic<int> sync_error_{0};  // errno of a failed background fsync, reported by write()
+  std::thread syncer_;
 };
 
 }  // namespace audit

@@ -51,6 +51,8 @@ void grant_section(std::string& html, const GrantSummary& g, TimePoint as_of) {
   for (const auto& a : g.approvals) approved += (approved.empty() ? "" : "<br>") + step(a);
   html += fmt::format("<dt>Approved</dt><dd>{}</dd>", approved.empty() ? "<span class=\"bad\">no approval in the log</span>" : approved);
   if (g.denied) html += fmt::format("<dt>Denied</dt><dd>{}</dd>", step(g.denied));
+  if (g.cancelled) html += fmt::format("<dt>Cancelled</dt><dd>{}</dd>", step(g.cancelled));
+  if (g.secret_claimed) html += fmt::format("<dt>Secret collected</dt><dd>{}</dd>", step(g.secret_claimed));
   html += fmt::format("<dt>Window</dt><dd>{}</dd>", h(grant_window(g)));
   if (g.revoked) html += fmt::format("<dt>Revoked</dt><dd>{}</dd>", step(g.revoked));
   if (g.expired) html += fmt::format("<dt>Expired</dt><dd>{}</dd>", short_time(g.expired->time));

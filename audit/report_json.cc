@@ -28,6 +28,8 @@ Json grant_json(const GrantSummary& g, TimePoint as_of) {
   for (const auto& a : g.approvals) approvals.push_back(step_json(a));
   j["approvals"] = std::move(approvals);
   j["denied"] = step_json(g.denied);
+  j["cancelled"] = step_json(g.cancelled);
+  j["secret_claimed"] = step_json(g.secret_claimed);
   j["revoked"] = step_json(g.revoked);
   j["expired"] = step_json(g.expired);
   Json sessions = Json::array();

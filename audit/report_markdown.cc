@@ -46,6 +46,8 @@ void grant_section(std::string& md, const GrantSummary& g, TimePoint as_of) {
   if (g.approvals.empty()) md += "- Approved: no approval in the log\n";
   for (const auto& a : g.approvals) step_line(md, "Approved", a);
   if (g.denied) step_line(md, "Denied", *g.denied);
+  if (g.cancelled) step_line(md, "Cancelled", *g.cancelled);
+  if (g.secret_claimed) step_line(md, "Secret collected", *g.secret_claimed);
   md += fmt::format("- Window: {}\n", grant_window(g));
   if (g.revoked) step_line(md, "Revoked", *g.revoked);
   if (g.expired) md += fmt::format("- Expired at {}\n", short_time(g.expired->time));

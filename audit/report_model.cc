@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 #include "audit/event_fields.h"
 
 namespace audit {
@@ -88,10 +90,23 @@ void ReportBuilder::add_lifecycle(const Json& e, const std::string& type, TimePo
   auto& g = grant(*id, e);
   GrantStep step{type.substr(6), time, str(e, "by"), str(e, "reason")};
   if (step.action == "requested") g.requested = step;
-  if (step.action == "approved") g.approvals.push_back(step);
+  if (step.action == "issued") {
+    // An operator's `pgveil grant create`: asked and approved in one step, by the operator.
+    g.requested = step;
+    g.approvals.push_back({"approved", time, step.by, "issued by an operator, no approval workflow"});
+  }
+  if (step.action == "approved") {
+    if (const auto n = e.find("approvals_required"); n != e.end() && n->is_number_integer() && *n > 1) {
+      step.reason = fmt::format("approval {} of {}{}{}", str(e, "approval"), n->get<int>(),
+                                step.reason.empty() ? "" : ": ", step.reason);
+    }
+    g.approvals.push_back(step);
+  }
   if (step.action == "denied") g.denied = step;
-  if (step.action == "revoked") g.revoked = step;
+  if (step.action == "cancelled") g.cancelled = step;
+  if (step.action == "revoked" || step.action == "superseded") g.revoked = step;
   if (step.action == "expired") g.expired = step;
+  if (step.action == "secret_claimed") g.secret_claimed = step;
   if (auto t = parse_time(str(e, "not_before"))) g.not_before = t;
   if (auto t = parse_time(str(e, "not_after"))) g.not_after = t;
   if (time >= options_.from) active_[*id] = true;

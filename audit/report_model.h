@@ -24,7 +24,7 @@ struct ReportOptions {
   std::size_t max_refusals_listed = 200;  // per grant; the counts stay exact
 };
 
-struct GrantStep {  // one lifecycle event: requested, approved, denied, revoked, expired
+struct GrantStep {  // one lifecycle event: requested, approved, denied, cancelled, revoked, expired …
   std::string action;  // "requested", "approved", ...
   TimePoint time;
   std::string by, reason;
@@ -50,7 +50,8 @@ struct GrantSummary {
   std::string person, database, role;
   std::optional<GrantStep> requested;  // who asked and why
   std::vector<GrantStep> approvals;
-  std::optional<GrantStep> denied, revoked, expired;
+  std::optional<GrantStep> denied, cancelled, revoked, expired;  // revoked: also superseded
+  std::optional<GrantStep> secret_claimed;  // when the requester collected the connection secret
   std::optional<TimePoint> not_before, not_after;  // the window
   std::vector<SessionSummary> sessions;
   std::map<std::string, std::uint64_t> statements_by_kind;

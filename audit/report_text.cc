@@ -11,6 +11,7 @@ std::string short_time(TimePoint time) {
 
 std::string grant_state(const GrantSummary& g, TimePoint as_of) {
   if (g.denied) return "denied";
+  if (g.cancelled) return "cancelled";
   if (g.revoked) return "revoked";
   if (g.expired || (g.not_after && *g.not_after <= as_of)) return "expired";
   if (g.approvals.empty() && g.requested) return "requested";

@@ -53,7 +53,9 @@ std::optional<int> syslog_facility(std::string_view name) {
 
 int syslog_severity(std::string_view type) {
   if (type == "refusal" || type == "auth_failure") return 4;   // warning
-  if (type == "config_reload" || type.starts_with("grant_") || type.starts_with("session_")) return 5;  // notice
+  if (type == "config_reload" || type.starts_with("grant_") || type.starts_with("token_") || type.starts_with("session_")) {
+    return 5;  // notice
+  }
   return 6;  // informational
 }
 

@@ -1,6 +1,7 @@
 #include "audit/tail_format.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -12,9 +13,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<std::string_view, 12> kTypes{
-    "session_start",  "session_end",   "auth_failure",  "refusal",       "statement",      "statement_done",
-    "grant_requested", "grant_approved", "grant_denied", "grant_revoked", "grant_expired", "config_reload"};
+constexpr std::array<std::string_view, 19> kTypes{
+    "session_start",   "session_end",      "auth_failure",    "refusal",       "statement",
+    "statement_done",  "grant_requested",  "grant_issued",    "grant_approved", "grant_denied",
+    "grant_cancelled", "grant_revoked",    "grant_superseded", "grant_expired", "grant_secret_claimed", "grant_changed",
+    "token_issued",    "token_revoked",    "config_reload"};
 
 std::string str(const Json& e, const char* key) { return field_text(e, key); }
 
@@ -70,11 +73,15 @@ std::string detail(const Json& e, const std::string& type) {
   if (type.starts_with("grant_")) {
     std::string out = fmt::format("role {} on {}", str(e, "role"), str(e, "database"));
     if (const auto by = str(e, "by"); !by.empty()) out += " by " + by;
+    if (type == "grant_approved" && e.contains("approval")) {
+      out += fmt::format(" ({} of {})", str(e, "approval"), str(e, "approvals_required"));
+    }
     if (const auto reason = str(e, "reason"); !reason.empty()) out += ": " + reason;
     const auto nb = str(e, "not_before"), na = str(e, "not_after");
     if (!nb.empty() || !na.empty()) out += fmt::format(" [{} .. {}]", readable_time(nb), readable_time(na));
     return out;
   }
+  if (type.starts_with("token_")) return fmt::format("API token {} of {} by {}", str(e, "token"), str(e, "person"), str(e, "by"));
   if (type == "config_reload") {
     if (e.value("ok", false)) return str(e, "source") + " reloaded";
     std::string out = str(e, "source") + " rejected";
@@ -100,7 +107,7 @@ std::string kind_of(const Json& e, const std::string& type) {
 std::string_view colour_of(const Json& e, const std::string& type) {
   if (type == "refusal" || type == "auth_failure") return "31";  // red
   if (type == "statement_done" && !str(e, "sqlstate").empty()) return "33";  // yellow
-  if (type.starts_with("grant_") || type == "config_reload") return "36";  // cyan
+  if (type.starts_with("grant_") || type.starts_with("token_") || type == "config_reload") return "36";  // cyan
   if (type.starts_with("session_")) return "32";  // green
   return "";
 }
@@ -128,6 +135,21 @@ bool tail_matches(const Json& event, const TailFilter& filter) {
     if (!time || *time < *filter.since) return false;
   }
   return true;
+}
+
+std::expected<std::vector<std::string>, std::string> parse_event_types(std::string_view list) {
+  std::vector<std::string> types;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto comma = std::min(list.find(',', start), list.size());
+    const auto type = list.substr(start, comma - start);
+    if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
+      return std::unexpected(fmt::format("unknown event type \"{}\" (one of: {})", type, fmt::join(kTypes, ", ")));
+    }
+    types.emplace_back(type);
+    start = comma + 1;
+  }
+  return types;
 }
 
 std::string format_tail_line(const Json& event, bool colour) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -27,6 +28,10 @@ struct TailFilter {
 };
 
 bool tail_matches(const nlohmann::json& event, const TailFilter& filter);
+
+// "statement,refusal": the types of a --type list (or the stream's ?type=); an error names the
+// unknown one and lists the known.
+std::expected<std::vector<std::string>, std::string> parse_event_types(std::string_view list);
 
 // One aligned line for people, without a newline:
 //   time  person  grant  type  kind  sqlstate  detail

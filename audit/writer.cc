@@ -17,6 +17,7 @@ struct Writer::Queue {
 
   std::unique_ptr<Sink> sink;
   std::string name;
+  std::size_t index = 0;
   mutable std::mutex mutex;
   std::condition_variable cv;
   std::deque<Item> items;
@@ -35,6 +36,7 @@ Writer::Writer(std::vector<std::unique_ptr<Sink>> sinks, WriterOptions options) 
   for (auto& sink : sinks) {
     auto queue = std::make_unique<Queue>();
     queue->name = sink->name();
+    queue->index = queues_.size();
     queue->sink = std::move(sink);
     queues_.push_back(std::move(queue));
   }
@@ -87,6 +89,7 @@ Ticket Writer::submit_line(std::string line) {
     queue->depth.store(queue->items.size(), std::memory_order_relaxed);
     queue->cv.notify_one();
   }
+  live_.publish(shared);
   return ticket;
 }
 
@@ -107,7 +110,9 @@ void Writer::run(Queue& queue) {
     }
     lines.clear();
     for (const auto& item : batch) lines.push_back(*item.line);
+    const auto started = std::chrono::steady_clock::now();
     const auto written = queue.sink->write(lines);
+    if (const auto hook = hook_.load()) (*hook)(queue.index, std::chrono::steady_clock::now() - started);
     if (written) {
       queue.recorded.fetch_add(batch.size(), std::memory_order_relaxed);
       queue.batches.fetch_add(1, std::memory_order_relaxed);

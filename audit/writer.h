@@ -1,8 +1,8 @@
 // Writer: hands events to the sinks without blocking the caller (issue #5 points 2 and 3).
 //
 // Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
-// the sink's max_batch), writes it as one batch (one fsync with fsync: batch: group commit) and
-// only then completes the batch's tickets. The proxy holds a statement until its ticket says
+// the sink's max_batch), writes it as one batch and only then completes the batch's tickets (a
+// file sink with fsync: batch fsyncs behind the writer: file_sink.h). The proxy holds a statement until its ticket says
 // may_proceed() (write-ahead), and sends the completion event without waiting.
 //
 // Failure policy (config `audit.on_failure`):
@@ -13,12 +13,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "audit/event.h"
+#include "audit/live_feed.h"
 #include "audit/sink.h"
 #include "audit/ticket.h"
 
@@ -66,6 +69,14 @@ class Writer {
   bool healthy() const;
   FailurePolicy policy() const { return options_.on_failure; }
 
+  // Called on a sink's writer thread after each write() with the sink's index (stats() order)
+  // and how long the write (with its fsync) took: for latency metrics. Replaceable at any time.
+  using WriteHook = std::function<void(std::size_t sink, std::chrono::nanoseconds took)>;
+  void set_write_hook(WriteHook hook) { hook_.store(std::make_shared<const WriteHook>(std::move(hook))); }
+
+  // Every accepted event is also offered here (the admin API's live stream).
+  LiveFeed& live() { return live_; }
+
  private:
   struct Queue;
   void run(Queue& queue);
@@ -73,6 +84,8 @@ class Writer {
 
   WriterOptions options_;
   std::vector<std::unique_ptr<Queue>> queues_;
+  LiveFeed live_;
+  std::atomic<std::shared_ptr<const WriteHook>> hook_;
 };
 
 }  // namespace audit

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "masking/binary_arrays.h"
+#include "masking/binary_numeric.h"
 #include "masking/dates.h"
 
 namespace masking {
@@ -96,7 +98,10 @@ bool has_binary_codec(TypeClass t) {
     case TypeClass::kTime:
     case TypeClass::kTimestamp:
     case TypeClass::kTimestamptz:
-    case TypeClass::kUuid: return true;
+    case TypeClass::kUuid:
+    case TypeClass::kNumeric:
+    case TypeClass::kTextArray:
+    case TypeClass::kIntArray: return true;
     default: return false;
   }
 }
@@ -104,6 +109,9 @@ bool has_binary_codec(TypeClass t) {
 bool binary_to_text(const ValueType& type, pgwire::Bytes in, std::string& out) {
   const auto it = std::back_inserter(out);
   switch (type.cls()) {
+    case TypeClass::kNumeric: return numeric_binary_to_text(in, out);
+    case TypeClass::kTextArray:
+    case TypeClass::kIntArray: return array_binary_to_text(type.oid, in, out);
     case TypeClass::kText:
     case TypeClass::kJson:
     case TypeClass::kXml: out.append(pgwire::as_chars(in)); return true;
@@ -183,6 +191,9 @@ bool binary_to_text(const ValueType& type, pgwire::Bytes in, std::string& out) {
 
 bool text_to_binary(const ValueType& type, std::string_view text, std::string& out) {
   switch (type.cls()) {
+    case TypeClass::kNumeric: return numeric_text_to_binary(text, out);
+    case TypeClass::kTextArray:
+    case TypeClass::kIntArray: return array_text_to_binary(type.oid, text, out);
     case TypeClass::kText:
     case TypeClass::kJson:
     case TypeClass::kXml: out.append(text); return true;

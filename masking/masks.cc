@@ -202,7 +202,8 @@ MaskOutcome apply_mask(const Mask& mask, const MaskKey& key, const ValueType& ty
       out.resize(mark);
       return MaskOutcome::kNull;  // not JSON we understand: hide it whole
     }
-    case TypeClass::kTextArray: {
+    case TypeClass::kTextArray:
+    case TypeClass::kIntArray: {
       const ValueType element{array_element_oid(type.oid), -1};
       const bool ok = map_array_elements(
           in,

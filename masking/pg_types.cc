@@ -31,6 +31,10 @@ constexpr std::array kTypes{
     TypeEntry{199, TypeClass::kTextArray, {"_json", "json[]"}},
     TypeEntry{3807, TypeClass::kTextArray, {"_jsonb", "jsonb[]"}},
     TypeEntry{143, TypeClass::kTextArray, {"_xml", "xml[]"}},
+    TypeEntry{1005, TypeClass::kIntArray, {"_int2", "int2[]", "smallint[]"}},
+    TypeEntry{1007, TypeClass::kIntArray, {"_int4", "int4[]", "integer[]"}},
+    TypeEntry{1016, TypeClass::kIntArray, {"_int8", "int8[]", "bigint[]"}},
+    TypeEntry{1028, TypeClass::kIntArray, {"_oid", "oid[]"}},
     TypeEntry{21, TypeClass::kInt2, {"int2", "smallint"}},
     TypeEntry{23, TypeClass::kInt4, {"int4", "integer", "int"}},
     TypeEntry{20, TypeClass::kInt8, {"int8", "bigint"}},
@@ -85,9 +89,17 @@ bool is_datetime(TypeClass t) {
 
 Oid array_element_oid(Oid array_oid) {
   switch (array_oid) {
+    case 1015: return 1043;
+    case 1014: return 1042;
+    case 1003: return 19;
+    case 1002: return 18;
     case 199: return 114;
     case 3807: return 3802;
     case 143: return 142;
+    case 1005: return 21;
+    case 1007: return 23;
+    case 1016: return 20;
+    case 1028: return 26;
     default: return 25;
   }
 }

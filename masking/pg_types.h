@@ -18,6 +18,7 @@ enum class TypeClass : std::uint8_t {
   kJsonb,      // jsonb (binary: version byte 1 + json text)
   kXml,        // xml (content fragments)
   kTextArray,  // arrays of the above, text form {a,"b c",NULL}
+  kIntArray,   // int2[], int4[], int8[], oid[]: masked element by element, never scanned
   kInt2,
   kInt4,
   kInt8,
@@ -45,7 +46,7 @@ bool is_integer(TypeClass t);  // int2/int4/int8/oid
 bool is_number(TypeClass t);   // integers, numeric, float
 bool is_datetime(TypeClass t); // date, timestamp, timestamptz
 
-// Element type of a kTextArray type (json[] -> json, xml[] -> xml, any other -> text).
+// Element type of a kTextArray or kIntArray type (varchar[] -> varchar, int4[] -> int4 ...).
 Oid array_element_oid(Oid array_oid);
 
 // Built-in type name (as in SQL or pg_type.typname: "integer", "int4", "character varying",

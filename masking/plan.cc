@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include <algorithm>
+
 #include "masking/binary_values.h"
 
 namespace masking {
@@ -10,10 +12,20 @@ namespace {
 
 bool matches(const ColumnMatch& m, const pgwire::FieldDescription& f, const ColumnIdentity* id) {
   if (m.type && *m.type != f.type_oid) return false;
+  if (!m.type_name.empty()) {
+    // Not a built-in type: RowDescription reports a domain's base type, so only the catalog's
+    // declared type of a table column can say it.
+    if (id == nullptr || std::find(id->type_names.begin(), id->type_names.end(), m.type_name) == id->type_names.end())
+      return false;
+  }
   if (!m.table.empty() || !m.column.empty()) {
     if (id == nullptr) return false;
-    if (!m.schema.empty() && m.schema != id->schema) return false;
-    if (!m.table.empty() && m.table != id->table) return false;
+    const auto in = [&m](const std::string& schema, const std::string& table) {
+      return (m.schema.empty() || m.schema == schema) && (m.table.empty() || m.table == table);
+    };
+    bool table = in(id->schema, id->table);
+    for (const auto& [schema, parent] : id->parents) table = table || in(schema, parent);
+    if (!table) return false;
     if (!m.column.empty() && m.column != id->column) return false;
   }
   if (m.name) {
@@ -61,18 +73,18 @@ const ColumnRule* first_match(const Profile& profile, const pgwire::FieldDescrip
   return nullptr;
 }
 
-// The first rule that covers a column a computed view column may be made of (types unknown: a
-// rule with a type criterion is matched on its other criteria).
-const ColumnRule* view_reads_masked(const Profile& profile, const pgwire::FieldDescription& f, const ColumnIdentity& id) {
+// A table column as a result column that shows it as is.
+const ColumnRule* first_match(const Profile& profile, const ColumnIdentity& id) {
+  pgwire::FieldDescription f;
+  f.name = id.column;
+  f.type_oid = id.type;
+  return first_match(profile, f, &id);
+}
+
+// The first rule that covers a column a computed view column may be made of.
+const ColumnRule* view_reads_masked(const Profile& profile, const ColumnIdentity& id) {
   for (const ColumnIdentity& read : id.reads) {
-    for (const ColumnRule& rule : profile.columns) {
-      ColumnMatch untyped = rule.match;
-      untyped.type.reset();
-      if (!untyped.name && untyped.table.empty() && untyped.column.empty()) continue;   // a pure type rule
-      pgwire::FieldDescription as_read = f;
-      as_read.name = read.column;
-      if (matches(untyped, as_read, &read)) return &rule;
-    }
+    if (const ColumnRule* rule = first_match(profile, read)) return rule;
   }
   return nullptr;
 }
@@ -133,7 +145,7 @@ ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription&
       if (const ColumnRule* rule = first_match(profile, f, &id->reads.front())) {
         return masked_by(profile, *rule, f, &id->reads.front(), std::move(a));
       }
-    } else if (const ColumnRule* rule = view_reads_masked(profile, f, *id)) {
+    } else if (const ColumnRule* rule = view_reads_masked(profile, *id)) {
       const std::string why = fmt::format("{} is computed by view {}.{}, which reads columns masking profile '{}' "
                                           "covers (rule at line {}: {})",
                                           column_label(f, id), id->schema, id->table, profile.name, rule->line,
@@ -165,6 +177,11 @@ ColumnAction plan_column(const Profile& profile, const pgwire::FieldDescription&
 }
 
 }  // namespace
+
+const ColumnRule* rule_covering(const Profile& profile, const ColumnIdentity& id) {
+  if (const ColumnRule* rule = first_match(profile, id)) return rule;
+  return view_reads_masked(profile, id);
+}
 
 const ColumnAction* Plan::refusal() const {
   for (const ColumnAction& a : columns_)

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "masking/function_ref.h"
@@ -24,6 +25,13 @@ namespace masking {
 // pg_attribute). The proxy looks it up and caches it; masking does no I/O.
 struct ColumnIdentity {
   std::string schema, table, column;
+  // Its type: the base type OID for a domain (what RowDescription reports; 0: unknown), and the
+  // names of the declared type and of every type a domain is over (for `type:` rules on domains).
+  Oid type = 0;
+  std::vector<std::string> type_names;
+  // Tables this one is a partition or inheritance child of, at any depth (schema, table): a
+  // table rule on a parent covers its children's columns, read directly or not.
+  std::vector<std::pair<std::string, std::string>> parents;
   // A view's column (PostgreSQL reports the view, not what it reads): plain when it shows one
   // table column as is (reads = that column, resolved through views); otherwise computed from
   // `reads`, every table column the view reads, and perhaps from user-defined functions.
@@ -32,6 +40,11 @@ struct ColumnIdentity {
   bool calls_user_function = false;
   std::vector<ColumnIdentity> reads;
 };
+
+// The first rule of `profile` that covers table column `id` whatever expression reads it: by its
+// name, table and type; for a view column, by the table columns it shows or is computed from.
+// The statement analysis asks it for every column a statement names (proxy/statement_risk.h).
+const ColumnRule* rule_covering(const Profile& profile, const ColumnIdentity& id);
 
 // nullopt: unknown (lookup failed, dropped table). Called only for table_oid != 0 and attnum > 0.
 using ColumnResolver = FunctionRef<std::optional<ColumnIdentity>(Oid table_oid, std::int16_t attnum)>;

@@ -16,12 +16,15 @@ std::string ColumnMatch::describe() const {
     parts.push_back(where);
   }
   if (type) parts.push_back(fmt::format("type oid {}", *type));
+  if (!type_name.empty()) parts.push_back(fmt::format("type {}", type_name));
   return fmt::format("{}", fmt::join(parts, " and "));
 }
 
 bool Profile::has_table_rules() const {
   return std::any_of(columns.begin(), columns.end(),
-                     [](const ColumnRule& r) { return !r.match.table.empty() || !r.match.column.empty(); });
+                     [](const ColumnRule& r) {
+    return !r.match.table.empty() || !r.match.column.empty() || !r.match.type_name.empty();
+  });
 }
 
 }  // namespace masking

@@ -23,7 +23,8 @@ struct ColumnMatch {
   std::string schema;                    // empty: any schema
   std::string table;                     // empty: any table
   std::string column;                    // empty: any column (of `table`)
-  std::optional<Oid> type;               // exact type OID
+  std::optional<Oid> type;               // exact type OID (a built-in type)
+  std::string type_name;                 // any other type (a domain, an enum ...): a table column's declared type
   std::string describe() const;          // "name ~ '(?i)email'", "public.customers.ssn", "type int4"
 };
 

@@ -12,10 +12,10 @@ namespace {
 using namespace yaml_detail;
 
 std::optional<ColumnMatch> read_match(Problems& p, const Entry& e) {
-  auto fields = map_entries(p, e, {"name", "table", "column", "type"});
+  auto fields = map_entries(p, e, {"name", "table", "column", "type", "user_type"});
   if (!fields) return std::nullopt;
   if (fields->empty()) {
-    p.error(e, fmt::format("{}: needs at least one of name, table, column or type", e.path));
+    p.error(e, fmt::format("{}: needs at least one of name, table, column, type or user_type", e.path));
     return std::nullopt;
   }
   ColumnMatch m;
@@ -51,11 +51,25 @@ std::optional<ColumnMatch> read_match(Problems& p, const Entry& e) {
       m.type = builtin_type_oid(*v);
       if (!m.type) {
         p.error(*f, fmt::format("{}: '{}' is not a built-in type name (e.g. text, varchar, integer, bigint, "
-                                "numeric, date, timestamptz, uuid, jsonb, text[])",
+                                "numeric, date, timestamptz, uuid, jsonb, text[]); for a domain, enum or "
+                                "extension type write user_type: NAME",
                                 f->path, *v));
         ok = false;
       }
     } else {
+      ok = false;
+    }
+  }
+  if (const Entry* f = find(*fields, "user_type")) {
+    // Matched by name against a table column's declared type (pg_type.typname, and the types a
+    // domain is over), which only the catalog knows: the server may not have the type yet.
+    static const RE2 kIdentifier("[A-Za-z_][A-Za-z0-9_$]*");
+    auto v = read_string(p, *f);
+    if (v && RE2::FullMatch(*v, kIdentifier)) {
+      m.type_name = *v;
+      for (char& c : m.type_name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    } else {
+      if (v) p.error(*f, fmt::format("{}: '{}' is not a type name (an unquoted identifier, without schema)", f->path, *v));
       ok = false;
     }
   }

@@ -22,13 +22,34 @@ struct SqlReferences {
   bool whole_row = false;
   // SELECT * / t.* at the top of a select list: it expands to whatever columns the table has.
   bool star = false;
+  // A star in a nested SELECT (subquery, CTE, a set operation's branch): what it expands to can
+  // come out computed (UNION outputs, a LATERAL subquery's columns) without any name in the text.
+  bool nested_star = false;
+  // NATURAL JOIN merges every same-named column without naming any (FULL: as computed columns).
+  bool natural_join = false;
   // COPY table TO/FROM (the relation form): every column of the table, named nowhere.
   bool copy_relation = false;
   // Columns that decide which rows come back or in which order (WHERE, HAVING, JOIN ... ON,
   // ORDER BY, GROUP BY, DISTINCT ON, window PARTITION/ORDER BY): `WHERE ssn LIKE '1%'` guesses
   // a value without selecting it (issue #4, refuse_predicates).
+  // Also the columns an ORDER BY / GROUP BY / DISTINCT ON position or output alias stands for
+  // (`ORDER BY 2`, `ORDER BY x` for `ssn AS x`), JOIN ... USING columns, LIMIT/OFFSET expressions
+  // and the arguments of functions in FROM (`generate_series(1, length(ssn))`): row counts and
+  // orders are answers too.
   std::set<std::string> predicate_columns;
+  // A predicate reads a whole row (`WHERE c::text LIKE ...`, `WHERE (c).ssn ...`), a star by
+  // position (`SELECT * ... ORDER BY 3`), or joins NATURALly: any column may decide.
+  bool predicate_any = false;
+  // The statement stores rows (INSERT, UPDATE, MERGE, CREATE TABLE AS, SELECT INTO) or defines a
+  // view or rule: what it reads ends up where later statements read it under other names.
+  bool writes = false;
+  // ALTER TABLE (a new generated column, a changed type), a rename, SET SCHEMA, CREATE TRIGGER:
+  // changes what rules identify columns by (name, schema, type) or copies rows out of sight.
+  bool redefines = false;
+  // CREATE FUNCTION names: a function the session defined, unknown to a catalog loaded before.
+  std::set<std::string> created_functions;
   // FROM t AS a(x, y): the columns get new names, so names no longer say which column is read.
+  // (A subquery's or CTE's column list renames only what it names, or a star: nested_star.)
   bool renamed_columns = false;
   // SHOW name: reads a configuration setting (as current_setting() does).
   bool shows_setting = false;

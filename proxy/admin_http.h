@@ -46,5 +46,6 @@ std::optional<std::string> string_field(Call& call, const nlohmann::json& body, 
 void add_grant_routes(httplib::Server& server, Services& services);
 void add_session_routes(httplib::Server& server, Services& services);
 void add_token_routes(httplib::Server& server, Services& services);
+void add_audit_routes(httplib::Server& server, Services& services);
 
 }  // namespace proxy::admin

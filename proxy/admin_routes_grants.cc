@@ -83,7 +83,8 @@ void create_request(Call& call) {
     send_refusal(call.res, grant.error());
     return;
   }
-  if (grant->status == policy::GrantStatus::kApproved) call.services.grants_changed();
+  // Wakes the watcher: it re-checks sessions (an auto-approval supersedes) and audits the request.
+  call.services.grants_changed();
   send_json(call.res, 201, grant_json(*grant, call.now));
 }
 
@@ -140,6 +141,29 @@ void get_grant(Call& call) {
   if (auto grant = visible_grant(call, *id)) send_json(call.res, 200, grant_json(*grant, call.now));
 }
 
+// A workflow step the policy forbade (self-approval, not an approver) goes to the audit log as a
+// refusal at stage "workflow": the report lists self-approval attempts as anomalies.
+void audit_forbidden_step(Call& call, std::int64_t id, const std::string& verb, const policy::Refusal& refusal) {
+  if (!call.services.audit) return;
+  audit::SessionRef who;
+  who.person = call.actor.name;
+  who.grant_id = id;
+  std::string rule = "workflow: " + verb;
+  if (verb == "approve") {
+    // The workflow refuses a requester's approval first (policy/workflow.cc is_requester_of).
+    auto grant = call.services.store->get(id);
+    if (grant && *grant && (call.actor.name == (*grant)->person || call.actor.name == (*grant)->created_by)) {
+      rule = "workflow: self-approval";
+    }
+    if (grant && *grant) {
+      who.role = (*grant)->role;
+      who.database = (*grant)->database;
+    }
+  }
+  call.services.audit->submit(audit::Event(
+      audit::Refusal{who, call.req.remote_addr, "workflow", rule, "", refusal.message, std::nullopt}, call.now));
+}
+
 void change_grant(Call& call) {
   auto id = id_at(call, 1);
   if (!id) return;
@@ -156,6 +180,7 @@ void change_grant(Call& call) {
   // more useful answer, and it reveals nothing about the grant.
   auto grant = call.services.store->change(*id, role_lookup(call.config), call.actor, action, *reason, call.now);
   if (!grant) {
+    if (grant.error().kind == policy::Refusal::Kind::kForbidden) audit_forbidden_step(call, *id, verb, grant.error());
     send_refusal(call.res, grant.error());
     return;
   }

@@ -75,6 +75,10 @@ void issue_token(Call& call) {
     send_error(call.res, 500, "internal", issued.error());
     return;
   }
+  if (call.services.audit) {
+    call.services.audit->submit(
+        audit::Event(audit::TokenEvent{false, issued->first.id, *person, call.actor.name}, call.now));
+  }
   auto out = token_json(issued->first);
   out["token"] = issued->second;
   send_json(call.res, 201, out);
@@ -110,6 +114,15 @@ void revoke_token(Call& call) {
   if (!*revoked) {
     send_error(call.res, 409, "conflict", fmt::format("API token {} was already revoked", *id));
     return;
+  }
+  if (call.services.audit) {
+    std::string person;  // whose token it was, for the log's person filter
+    if (auto tokens = call.services.store->list_tokens()) {
+      for (const auto& t : *tokens) {
+        if (t.id == *id) person = t.person;
+      }
+    }
+    call.services.audit->submit(audit::Event(audit::TokenEvent{true, *id, person, call.actor.name}, call.now));
   }
   send_json(call.res, 200, {{"revoked", *id}});
 }

@@ -7,6 +7,7 @@
 
 #include "proxy/access.h"
 #include "proxy/admin_http.h"
+#include "proxy/tls_context.h"
 
 namespace proxy {
 namespace admin {
@@ -90,13 +91,29 @@ void handle(httplib::Server& server, Services& services, const char* method, con
 }  // namespace admin
 
 struct AdminServer::Impl {
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;   // an httplib::SSLServer with admin.tls
+  std::string tls_error;                     // why admin.tls could not be loaded; start() fails with it
+  std::string scheme = "http";
 };
 
 AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
-  auto& server = impl_->server;
-  // A handful of threads: the API is for people and scripts, not traffic.
-  server.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  const auto runtime = services.runtime.load();
+  const Admin& admin = runtime->config->admin;
+  if (admin.https()) {
+    // HTTPS only: a plain HTTP request on this port fails the TLS handshake and gets no answer.
+    impl_->scheme = "https";
+    impl_->server = std::make_unique<httplib::SSLServer>([&admin, impl = impl_.get()](SSL_CTX& ctx) {
+      auto identity = set_server_identity(&ctx, admin.tls_cert_file, admin.tls_key_file);
+      if (!identity) impl->tls_error = identity.error();
+      return identity.has_value();
+    });
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  auto& server = *impl_->server;
+  // A handful of threads: the API is for people and scripts, not traffic. Each live audit stream
+  // holds one (at most 4, audit/live_feed.h), so 4 are left for requests.
+  server.new_task_queue = [] { return new httplib::ThreadPool(8); };
   server.set_payload_max_length(64 * 1024);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
@@ -114,6 +131,7 @@ AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
   admin::add_grant_routes(server, services);
   admin::add_session_routes(server, services);
   admin::add_token_routes(server, services);
+  admin::add_audit_routes(server, services);
   server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown error";
     try {
@@ -134,16 +152,17 @@ AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
 AdminServer::~AdminServer() { stop(); }
 
 std::expected<void, std::string> AdminServer::start(const Endpoint& listen) {
-  if (!impl_->server.bind_to_port(listen.host, listen.port)) {
+  if (!impl_->server->is_valid()) return std::unexpected("admin API: admin.tls: " + impl_->tls_error);
+  if (!impl_->server->bind_to_port(listen.host, listen.port)) {
     return std::unexpected(fmt::format("admin API: cannot listen on {}:{}", listen.host, listen.port));
   }
-  thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
-  spdlog::info("admin API listening on http://{}:{}", listen.host, listen.port);
+  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
+  spdlog::info("admin API listening on {}://{}:{}", impl_->scheme, listen.host, listen.port);
   return {};
 }
 
 void AdminServer::stop() {
-  impl_->server.stop();
+  impl_->server->stop();
   if (thread_.joinable()) thread_.join();
 }
 

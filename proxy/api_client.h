@@ -12,10 +12,11 @@ namespace proxy::cli {
 struct ApiArgs {
   std::string server = "http://127.0.0.1:6433";
   std::string token;
+  std::string ca;   // PEM CA file to verify an https:// server with; empty: the system's trust store
   bool json = false;
 };
 
-// Adds --server and --token (with their environment variables) to `cmd`; --json when `json`.
+// Adds --server, --token and --ca (with their environment variables) to `cmd`; --json when `json`.
 void add_api_options(CLI::App* cmd, ApiArgs& args, bool json = true);
 
 struct ApiAnswer {

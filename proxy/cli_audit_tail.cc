@@ -12,8 +12,11 @@
 #include <fstream>
 #include <thread>
 
+#include <httplib.h>
+
 #include "audit/log_follower.h"
 #include "audit/tail_format.h"
+#include "proxy/api_client.h"
 #include "proxy/cli.h"
 #include "proxy/config/units.h"
 
@@ -21,7 +24,8 @@ namespace proxy::cli {
 namespace {
 
 struct TailArgs {
-  std::string file;
+  std::string file;  // empty: the admin API's live stream (ApiArgs)
+  ApiArgs api;
   bool follow = false;
   bool json = false;
   bool with_rotated = false;
@@ -54,17 +58,9 @@ audit::TailFilter make_filter(const TailArgs& a) {
   if (a.grant >= 0) f.grant = a.grant;
   f.refused = a.refused;
   for (const auto& list : a.types) {
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      const auto comma = std::min(list.find(',', start), list.size());
-      const auto type = list.substr(start, comma - start);
-      const auto known = audit::event_types();
-      if (std::find(known.begin(), known.end(), type) == known.end()) {
-        fail(kExitUsage, fmt::format("unknown event type \"{}\" (one of: {})", type, fmt::join(known, ", ")));
-      }
-      f.types.push_back(type);
-      start = comma + 1;
-    }
+    auto types = audit::parse_event_types(list);
+    if (!types) fail(kExitUsage, types.error());
+    f.types.insert(f.types.end(), types->begin(), types->end());
   }
   if (!a.since.empty()) {
     f.since = parse_since(a.since);
@@ -97,7 +93,75 @@ class Printer {
   bool warned_ = false;
 };
 
+// The server's live stream, filtered there (and again here, harmlessly) by the same filter.
+void stream(const TailArgs& a) {
+  if (!a.since.empty() || a.lines >= 0 || a.with_rotated) {
+    fail(kExitUsage, "--since, --lines and --with-rotated read a FILE; the server's stream has only new events");
+  }
+  Printer printer(a, make_filter(a));
+  httplib::Params params;
+  if (!a.person.empty()) params.emplace("person", a.person);
+  if (a.grant >= 0) params.emplace("grant", std::to_string(a.grant));
+  if (a.refused) params.emplace("refused", "1");
+  std::string types;
+  for (const auto& t : a.types) types += (types.empty() ? "" : ",") + t;
+  if (!types.empty()) params.emplace("type", types);
+  httplib::Client client(a.api.server);
+  if (!client.is_valid()) {
+    fail(kExitUsage, fmt::format("--server '{}' is not a URL like http://127.0.0.1:6433", a.api.server));
+  }
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(60, 0);  // the server sends a blank line at least every 15 s
+  httplib::Headers headers{{"Accept", "application/x-ndjson"}};
+  if (!a.api.token.empty()) headers.emplace("Authorization", "Bearer " + a.api.token);
+  std::string pending, error_body, dropped;
+  int status = 0;
+  auto result = client.Get(
+      httplib::append_query_params("/v1/audit/stream", params), headers,
+      [&](const httplib::Response& response) {
+        status = response.status;
+        return true;
+      },
+      [&](const char* data, std::size_t size) {
+        if (status != 200) {
+          error_body.append(data, size);
+          return true;
+        }
+        pending.append(data, size);
+        for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+          const std::string line = pending.substr(0, nl);
+          pending.erase(0, nl + 1);
+          if (line.empty()) continue;  // the server's heartbeat
+          if (line.find("\"stream_dropped\"") != std::string::npos) {
+            dropped = line;
+            return false;
+          }
+          if (auto out = printer.render(line)) fmt::print("{}\n", *out);
+        }
+        std::fflush(stdout);
+        return true;
+      });
+  std::fflush(stdout);
+  if (!dropped.empty()) fail(kExitFailure, "the server dropped this stream (too slow a reader): " + dropped);
+  if (status != 0 && status != 200) {
+    auto body = nlohmann::json::parse(error_body, nullptr, false);
+    if (!body.is_object()) body = {{"error", {{"message", fmt::format("HTTP {}", status)}}}};
+    fail_on_error(a.api, {status, std::move(body)}, "audit tail");
+  }
+  if (!result && status == 0) {
+    fail(kExitFailure, fmt::format("cannot reach the pgveil admin API at {}: {} (is `pgveil serve` running with admin: "
+                                   "and audit: sections? Set --server or PGVEIL_SERVER)",
+                                   a.api.server, httplib::to_string(result.error())));
+  }
+  if (!result) {
+    fail(kExitFailure,
+         fmt::format("the audit stream at {} ended: {}", a.api.server, httplib::to_string(result.error())));
+  }
+  fail(kExitFailure, fmt::format("the audit stream at {} ended (pgveil stopped?)", a.api.server));
+}
+
 void tail(const TailArgs& a) {
+  if (a.file.empty()) return stream(a);
   Printer printer(a, make_filter(a));
   const std::size_t keep = a.lines >= 0 ? static_cast<std::size_t>(a.lines) : a.since.empty() ? 10 : SIZE_MAX;
   std::deque<std::string> history;
@@ -150,8 +214,10 @@ void tail(const TailArgs& a) {
 
 void add_audit_tail(CLI::App& audit_cmd) {
   auto args = std::make_shared<TailArgs>();
-  auto* t = audit_cmd.add_subcommand("tail", "Print audit events (the last 10, or all since --since); -f follows the file");
-  t->add_option("file", args->file, "Audit file (the active one; rotated files are FILE.<seq>)")->required();
+  auto* t = audit_cmd.add_subcommand(
+      "tail", "Print audit events (the last 10, or all since --since); -f follows the file; without FILE, the "
+              "admin API's live stream (--server, --token)");
+  t->add_option("file", args->file, "Audit file (the active one; rotated files are FILE.<seq>); none: the live stream");
   t->add_flag("-f,--follow", args->follow, "Keep printing events as they are written, across rotations");
   t->add_option("-n,--lines", args->lines, "Print the last N matching events first (default 10; all with --since)");
   t->add_option("--person", args->person, "Only events of this person");
@@ -162,6 +228,7 @@ void add_audit_tail(CLI::App& audit_cmd) {
   t->add_flag("--with-rotated", args->with_rotated, "Also read the rotated files FILE.<seq> (oldest first)");
   t->add_flag("--json", args->json, "Print the matching records as JSON lines, unchanged");
   t->add_option("--interval", args->interval_ms, "With -f: milliseconds between polls of the file")->capture_default_str();
+  add_api_options(t, args->api, false);
   t->callback([args] { tail(*args); });
 }
 

@@ -17,7 +17,7 @@ namespace proxy::cli {
 namespace {
 
 struct MaskArgs {
-  std::string profile, column, type = "text", value, table;
+  std::string profile, column, type = "text", value, table, user_type;
   bool null = false, json = false;
 };
 
@@ -28,6 +28,14 @@ masking::ColumnIdentity identity_of(const MaskArgs& a) {
   id.schema = dot == std::string::npos ? "public" : a.table.substr(0, dot);
   id.table = dot == std::string::npos ? a.table : a.table.substr(dot + 1);
   id.column = a.column;
+  id.type = masking::builtin_type_oid(a.type).value_or(0);
+  // The declared type and the domains it is over, as the catalog gives them (for user_type rules).
+  const std::string names = a.user_type.empty() ? a.type : a.user_type;
+  for (std::size_t start = 0; start <= names.size();) {
+    const std::size_t comma = std::min(names.find(',', start), names.size());
+    id.type_names.push_back(names.substr(start, comma - start));
+    start = comma + 1;
+  }
   return id;
 }
 
@@ -150,6 +158,10 @@ void add_mask(CLI::App& app, Common& common) {
   auto* null = cmd->add_flag("--null", args->null, "The value is NULL");
   value->excludes(null);
   cmd->add_option("--table", args->table, "[schema.]table the column belongs to (for table rules; default schema public)");
+  cmd->add_option("--user-type", args->user_type,
+                  "With --table: the column's declared type when it is not built in (a domain, enum or extension "
+                  "type; --type is then its base type) and, comma-separated, the domains it is over, for "
+                  "user_type rules");
   cmd->add_flag("--json", args->json, "Print JSON for scripts");
   cmd->callback([args, value, &common] {
     if (value->count() == 0 && !args->null) {

@@ -1,18 +1,29 @@
 #include <fmt/core.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <memory>
 #include <spdlog/spdlog.h>
 
 #include "proxy/audit_sinks.h"
 #include "proxy/cli.h"
 #include "proxy/logging.h"
 #include "proxy/server.h"
+#include "proxy/test_clock.h"
 
 namespace proxy::cli {
 
 void add_serve(CLI::App& app, Common& common) {
   auto* cmd = app.add_subcommand("serve", "Run the proxy (SIGHUP reloads the configuration, SIGTERM drains)");
-  cmd->callback([&common] {
+  // Hidden: for pgveil's integration tests only (proxy/test_clock.h says why it takes two keys).
+  auto test_clock = std::make_shared<bool>(false);
+  cmd->add_flag("--test-clock", *test_clock, "")->group("");
+  cmd->callback([&common, test_clock] {
+    auto clock_file = test_clock_file(*test_clock, std::getenv(kTestClockEnv));
+    if (!clock_file) {
+      fmt::print(stderr, "pgveil serve: {}\n", clock_file.error());
+      throw Exit{kExitUsage};
+    }
     auto config = load_or_exit(common.config_path);
     if (auto logging = setup_logging(config->logging); !logging) {
       fmt::print(stderr, "pgveil: {}\n", logging.error());
@@ -44,6 +55,13 @@ void add_serve(CLI::App& app, Common& common) {
     if (*audit) spdlog::info("audit: {} sink(s), on_failure: {}", config->audit.sinks.size(),
                              config->audit.on_failure == audit::FailurePolicy::kBlock ? "block" : "continue");
     Server server(common.config_path, std::move(*runtime), std::move(*store), std::move(*audit));
+    if (!clock_file->empty()) {
+      auto clock = std::make_shared<TestClock>(*clock_file);
+      spdlog::warn("TEST CLOCK ACTIVE: pgveil's time is the system clock plus the offset in {} ({} s now). "
+                   "This is for pgveil's own tests; never run production like this.",
+                   clock->path(), std::chrono::round<std::chrono::seconds>(clock->now() - policy::Clock::now()).count());
+      server.set_clock([clock] { return clock->now(); });
+    }
     throw Exit{server.run()};
   });
 }

@@ -8,10 +8,23 @@
 namespace proxy {
 
 const std::string_view kCatalogQuery =
-    "SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind "
+    // Each type's base type (a domain's, through domains over domains) and the names on the way.
+    "WITH RECURSIVE chain(oid, base, names) AS ("
+    "SELECT t.oid, t.oid, ARRAY[t.typname::text] FROM pg_catalog.pg_type t WHERE t.typtype <> 'd' "
+    "UNION ALL SELECT t.oid, c.base, t.typname::text || c.names FROM pg_catalog.pg_type t "
+    "JOIN chain c ON c.oid = t.typbasetype WHERE t.typtype = 'd'), "
+    // Every ancestor of a partition or inheritance child.
+    "parents(child, parent) AS (SELECT i.inhrelid, i.inhparent FROM pg_catalog.pg_inherits i "
+    "UNION SELECT p.child, i.inhparent FROM parents p JOIN pg_catalog.pg_inherits i ON i.inhrelid = p.parent) "
+    "SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname, c.relkind, ch.base, "
+    "pg_catalog.array_to_string(ch.names, E'\\x1f'), "
+    "(SELECT pg_catalog.string_agg(pn.nspname || E'\\x1e' || pc.relname, E'\\x1f') FROM parents p "
+    "JOIN pg_catalog.pg_class pc ON pc.oid = p.parent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace "
+    "WHERE p.child = c.oid) "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN chain ch ON ch.oid = a.atttypid "
     "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
     "AND n.nspname NOT LIKE 'pg\\_toast%'";
 
@@ -24,19 +37,33 @@ using catalog_values::number;
 
 std::string text(const pgwire::Value& v) { return v ? std::string(pgwire::as_chars(*v)) : std::string(); }
 
+// "a\x1fb" -> {"a", "b"}; "" -> {}.
+std::vector<std::string> split(const std::string& joined, char separator) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start < joined.size();) {
+    const std::size_t end = std::min(joined.find(separator, start), joined.size());
+    out.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 // The names of a table column, without what a view column carries.
 masking::ColumnIdentity names_of(const masking::ColumnIdentity& id) {
   masking::ColumnIdentity out;
   out.schema = id.schema;
   out.table = id.table;
   out.column = id.column;
+  out.type = id.type;
+  out.type_names = id.type_names;
+  out.parents = id.parents;
   return out;
 }
 
 }  // namespace
 
 std::expected<void, std::string> ColumnCatalog::add_row(const pgwire::DataRow& row) {
-  if (row.size() != 6) return std::unexpected(fmt::format("catalog row has {} columns, expected 6", row.size()));
+  if (row.size() != 9) return std::unexpected(fmt::format("catalog row has {} columns, expected 9", row.size()));
   auto it = row.values.begin();
   const auto oid = number<std::uint32_t>(*it++);
   const auto attnum = number<std::int16_t>(*it++);
@@ -47,7 +74,14 @@ std::expected<void, std::string> ColumnCatalog::add_row(const pgwire::DataRow& r
   id.column = text(*it++);
   const std::string kind = text(*it++);
   id.view = kind == "v" || kind == "m";
+  id.type = number<std::uint32_t>(*it++).value_or(0);
+  for (auto& name : split(text(*it++), '\x1f')) id.type_names.push_back(std::move(name));
+  for (const auto& parent : split(text(*it++), '\x1f')) {
+    const std::size_t mark = parent.find('\x1e');
+    if (mark != std::string::npos) id.parents.emplace_back(parent.substr(0, mark), parent.substr(mark + 1));
+  }
   if (id.view) views_.try_emplace(*oid);
+  by_name_.emplace(id.column, key(*oid, *attnum));
   columns_[key(*oid, *attnum)] = std::move(id);
   return {};
 }
@@ -119,6 +153,13 @@ std::optional<masking::ColumnIdentity> ColumnCatalog::find(std::uint32_t table_o
   auto it = columns_.find(key(table_oid, attnum));
   if (it == columns_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<const masking::ColumnIdentity*> ColumnCatalog::find_by_name(const std::string& column) const {
+  std::vector<const masking::ColumnIdentity*> out;
+  const auto [first, last] = by_name_.equal_range(column);
+  for (auto it = first; it != last; ++it) out.push_back(&columns_.at(it->second));
+  return out;
 }
 
 std::shared_ptr<const ColumnCatalog> CatalogCache::fresh(const std::string& database,

@@ -34,7 +34,9 @@ inline constexpr std::chrono::seconds kCatalogMaxAge{60};
 
 class ColumnCatalog {
  public:
-  // Adds one row of kCatalogQuery's result (oid, attnum, schema, table, column, relkind).
+  // Adds one row of kCatalogQuery's result (oid, attnum, schema, table, column, relkind, base
+  // type OID, the declared type's names joined by \x1f, the ancestor tables as schema\x1etable
+  // joined by \x1f).
   std::expected<void, std::string> add_row(const pgwire::DataRow& row);
   // A view reads column (oid, attnum) of another relation (kViewReadsQuery).
   void add_view_read(std::uint32_t view, std::uint32_t oid, std::int16_t attnum);
@@ -46,6 +48,8 @@ class ColumnCatalog {
   void resolve_views();
 
   std::optional<masking::ColumnIdentity> find(std::uint32_t table_oid, std::int16_t attnum) const;
+  // Every column of that name, in any table or view (resolved): what a name in SQL may read.
+  std::vector<const masking::ColumnIdentity*> find_by_name(const std::string& column) const;
   bool is_user_function(const std::string& name) const { return user_functions_.contains(name); }
   std::size_t size() const { return columns_.size(); }
   std::vector<std::uint32_t> views() const;
@@ -64,6 +68,7 @@ class ColumnCatalog {
 
   std::unordered_map<std::uint64_t, masking::ColumnIdentity> columns_;
   std::unordered_map<std::uint32_t, ViewInfo> views_;
+  std::unordered_multimap<std::string, std::uint64_t> by_name_;
   std::set<std::string, std::less<>> user_functions_;
 };
 

@@ -97,23 +97,48 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
     // set_config() can copy a masked value into a setting that a later statement reads back.
     if (state.settings_tainted && reads_settings(*refs)) risk.derived = risk.copy_unsafe = true;
     if (writes_settings(*refs)) state.settings_tainted = true;
+    state.session_functions.insert(refs->created_functions.begin(), refs->created_functions.end());
+    for (const auto& function : refs->functions) {
+      if (!profile->columns.empty() && state.session_functions.contains(function)) risk.derived = risk.copy_unsafe = true;
+    }
     for (const auto& cursor : refs->fetched_cursors) risk.merge(known(state.portal_risk, cursor));   // FETCH: the cursor query's rows
     for (const auto& name : refs->executed_statements) risk.merge(known(state.statement_risk, name));   // EXECUTE: PREPARE's query
     for (const auto& cursor : refs->declared_cursors) state.portal_risk[cursor] = risk;
     for (const auto& name : refs->prepared_statements) state.statement_risk[name] = risk;
     return risk;
   };
+  // A statement refused whole never runs: neither its rows nor its row count ("UPDATE 12" after
+  // WHERE ssn LIKE '1%'), its errors or its side effects (storing masked columns under other
+  // names, notifying them) reach anyone.
+  const auto refuse_write = [&](const SqlRisk& risk) {
+    if (risk.refusal.empty() && risk.write_refusal.empty()) return false;
+    const bool predicate = !risk.refusal.empty();
+    auto error = pgwire::make_error(
+        "ERROR", "42501",
+        fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role,
+                    predicate ? risk.refusal : risk.write_refusal),
+        predicate ? "Filter and order by columns without masking rules (e.g. the primary key), or ask for a role "
+                    "without masking."
+                  : "Store only columns without masking rules, named one by one.");
+    return gate.refusals().substitute(type, body, std::move(error), replacement);
+  };
   switch (type) {
     case pgwire::fe::kQuery: {
       auto query = pgwire::parse_query(body);
-      state.order.on_query(query ? assess(query->sql) : SqlRisk{});
+      const SqlRisk risk = query ? assess(query->sql) : SqlRisk{};
+      state.order.on_query(risk);
+      if (refuse_write(risk)) return Verdict::kReplace;
       break;
     }
     case pgwire::fe::kFunctionCall:
       state.order.on_query();
       break;
     case pgwire::fe::kParse:
-      if (auto parse = pgwire::parse_parse(body)) state.statement_risk[std::string(parse->statement)] = assess(parse->query);
+      if (auto parse = pgwire::parse_parse(body)) {
+        const SqlRisk risk = assess(parse->query);
+        state.statement_risk[std::string(parse->statement)] = risk;
+        if (refuse_write(risk)) return Verdict::kReplace;
+      }
       break;
     case pgwire::fe::kBind:
       if (auto bind = pgwire::parse_bind(body)) {

@@ -15,6 +15,7 @@
 #include <vector>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -48,6 +49,8 @@ struct MaskingState {
   std::unordered_map<std::string, SqlRisk> statement_risk, portal_risk;
   // set_config() ran: settings (SHOW, current_setting, application_name) may hold masked values.
   bool settings_tainted = false;
+  // Functions the session created (CREATE FUNCTION): unknown to the catalog, so unprovable.
+  std::set<std::string> session_functions;
   masking::Plan plan;                  // of the result being streamed
   // A result was refused (the error was sent): drop the server's replies until ReadyForQuery, as
   // the server skips to Sync after an error of its own (PROTOCOL.md 22).

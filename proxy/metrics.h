@@ -12,9 +12,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace proxy {
+
+// `value` escaped for use inside a label's quotes (backslash, double quote, newline).
+std::string metric_label(std::string_view value);
 
 class Counter {
  public:

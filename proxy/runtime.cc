@@ -16,6 +16,13 @@ std::expected<std::shared_ptr<const Runtime>, std::string> Runtime::build(std::s
     if (!tls) return std::unexpected(fmt::format("databases.{}.tls: {}", name, tls.error()));
     runtime->upstream_tls.emplace(name, std::move(*tls));
   }
+  if (config->admin.https()) {
+    // The admin API builds its own context when it starts; loading the files here as well makes
+    // check-config (and a reload) catch a bad certificate or a key that does not match.
+    asio::ssl::context probe(asio::ssl::context::tls_server);
+    auto identity = set_server_identity(probe.native_handle(), config->admin.tls_cert_file, config->admin.tls_key_file);
+    if (!identity) return std::unexpected("admin.tls: " + identity.error());
+  }
   runtime->config = std::move(config);
   return runtime;
 }

@@ -19,6 +19,7 @@
 #include "proxy/column_catalog.h"
 #include "proxy/config/config.h"
 #include "proxy/metrics.h"
+#include "proxy/proxy_metrics.h"
 #include "proxy/session_registry.h"
 #include "proxy/wire/scram_cache.h"
 
@@ -43,6 +44,7 @@ struct Services {
   policy::Now now = [] { return policy::Clock::now(); };
   std::atomic<std::shared_ptr<const Runtime>> runtime;
   Metrics metrics;                                  // GET /metrics on the admin API
+  ProxyMetrics series{metrics};                     // statement, refusal and session series in it
   policy::AuthLimiter auth_limiter;                 // failed client authentications per (person, address)
   // Called after the admin API changed grants, so the watcher re-checks sessions at once.
   std::function<void()> grants_changed = [] {};

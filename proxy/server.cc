@@ -51,6 +51,14 @@ int Server::run() {
   // The admin API first: once the proxy's port accepts, the API answers too (scripts and tests
   // wait for one port).
   register_metrics();
+  if (services_.audit) {
+    // Before the admin API takes requests: what the store holds now is the baseline.
+    if (auto grants = store_->list()) {
+      grant_trail_.prime(*grants);
+    } else {
+      spdlog::warn("grant store: {}; grant steps already in its history will be audited again", grants.error());
+    }
+  }
   if (cfg.admin.enabled) {
     admin_ = std::make_unique<AdminServer>(services_);
     if (auto started = admin_->start(cfg.admin.listen); !started) {
@@ -118,6 +126,7 @@ asio::awaitable<void> Server::accept_loop() {
     const std::uint64_t id = next_session_id_++;
     if (services_.sessions.size() >= runtime->config->limits.max_sessions) {
       spdlog::warn("session {}: refused, {} sessions already open (limits.max_sessions)", id, services_.sessions.size());
+      services_.series.refusal("admission", "53300");
       if (services_.audit) {
         std::error_code pec;
         const auto peer = socket.remote_endpoint(pec);
@@ -243,6 +252,7 @@ void Server::register_metrics() {
     out += "# HELP pgveil_grants Grants in the store by state\n# TYPE pgveil_grants gauge\n";
     for (const auto& [state, count] : by_state) out += fmt::format("pgveil_grants{{state=\"{}\"}} {}\n", state, count);
   });
+  if (services_.audit) register_audit_metrics();
   // Registered up front so they render as 0 before the first event.
   services_.metrics.counter("pgveil_sessions_total", "Sessions admitted under a grant");
   services_.metrics.counter("pgveil_auth_failures_total", "Failed client authentications");
@@ -250,11 +260,55 @@ void Server::register_metrics() {
   services_.metrics.counter("pgveil_admin_auth_failures_total", "Admin API requests refused for a bad token");
 }
 
+void Server::register_audit_metrics() {
+  audit::Writer& writer = *services_.audit;
+  // Write latency per sink: the writer thread observes into series registered here, by index.
+  auto latency = std::make_shared<std::vector<Histogram*>>();
+  for (const auto& sink : writer.stats()) {
+    latency->push_back(&services_.metrics.histogram(
+        "pgveil_audit_write_seconds", "Time to write (and fsync, as configured) one batch of audit events, per sink",
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+        fmt::format("sink=\"{}\"", metric_label(sink.name))));
+  }
+  writer.set_write_hook([latency](std::size_t sink, std::chrono::nanoseconds took) {
+    if (sink < latency->size()) (*latency)[sink]->observe(std::chrono::duration<double>(took).count());
+  });
+  services_.metrics.add_collector([this](std::string& out) {
+    const auto stats = services_.audit->stats();
+    const auto family = [&](const char* name, const char* type, const char* help, auto value) {
+      out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
+      for (const auto& s : stats) out += fmt::format("{}{{sink=\"{}\"}} {}\n", name, metric_label(s.name), value(s));
+    };
+    family("pgveil_audit_queue_depth", "gauge", "Audit events waiting in a sink's queue",
+           [](const audit::SinkStats& s) { return static_cast<std::uint64_t>(s.queue_depth); });
+    family("pgveil_audit_events_recorded_total", "counter", "Audit events a sink wrote",
+           [](const audit::SinkStats& s) { return s.recorded; });
+    family("pgveil_audit_events_dropped_total", "counter",
+           "Audit events a sink gave up under on_failure: continue (the statement ran unrecorded)",
+           [](const audit::SinkStats& s) { return s.dropped; });
+    family("pgveil_audit_events_failed_total", "counter",
+           "Audit events a sink could not record under on_failure: block (the statement was refused)",
+           [](const audit::SinkStats& s) { return s.failed; });
+    family("pgveil_audit_write_errors_total", "counter", "Failed writes of a sink",
+           [](const audit::SinkStats& s) { return s.write_errors; });
+    family("pgveil_audit_sink_healthy", "gauge", "1 when the sink's last write succeeded",
+           [](const audit::SinkStats& s) { return s.healthy ? 1 : 0; });
+    auto& live = services_.audit->live();
+    out += fmt::format(
+        "# HELP pgveil_audit_stream_subscribers Clients of GET /v1/audit/stream\n"
+        "# TYPE pgveil_audit_stream_subscribers gauge\npgveil_audit_stream_subscribers {}\n"
+        "# HELP pgveil_audit_stream_dropped_total Stream clients dropped for reading too slowly\n"
+        "# TYPE pgveil_audit_stream_dropped_total counter\npgveil_audit_stream_dropped_total {}\n",
+        live.subscribers(), live.dropped_subscribers());
+  });
+}
+
 void Server::watch_grants() {
   // Revocations (and grants superseded by a new one) made by the CLI, the admin API or another
   // instance reach the live sessions within the poll interval; the admin API pokes the watcher
-  // so its own changes apply at once. Expiry needs no poll: each session has a timer at its
-  // grant's not_after. The watcher also records the "expire" events for the history.
+  // so its own changes apply at once. Expiry: each session has a timer at its grant's not_after,
+  // and each pass also compares not_after with the wall clock (Session::expire_if_due), which a
+  // steady timer does not follow. The watcher also records the "expire" events for the history.
   constexpr auto kPoll = std::chrono::milliseconds(250);
   std::int64_t seen = -1;
   auto last_expiry_scan = std::chrono::steady_clock::time_point{};
@@ -263,21 +317,38 @@ void Server::watch_grants() {
     watcher_cv_.wait_for(lock, kPoll, [this] { return stopping_.load() || grants_poked_.load(); });
     if (stopping_) break;
     const bool poked = grants_poked_.exchange(false);
+    const auto now = services_.now();
+    for (auto& session : services_.sessions.snapshot()) session->expire_if_due(now);
+    bool expiries = false;
     if (std::chrono::steady_clock::now() - last_expiry_scan >= std::chrono::seconds(1)) {
       last_expiry_scan = std::chrono::steady_clock::now();
-      if (auto recorded = store_->record_expiries(services_.now()); !recorded) {
-        spdlog::warn("grant store: recording expiries: {}", recorded.error());
-      }
+      auto recorded = store_->record_expiries(now);
+      if (!recorded) spdlog::warn("grant store: recording expiries: {}", recorded.error());
+      expiries = recorded && *recorded > 0;   // history only: the change counter does not move
     }
     auto counter = store_->change_counter();
     if (!counter) {
       spdlog::warn("grant store: {}", counter.error());
       continue;
     }
-    if (*counter == seen && !poked) continue;
+    if (*counter == seen && !poked && !expiries) continue;
+    const bool changed = *counter != seen || poked;
     seen = *counter;
-    for (auto& session : services_.sessions.snapshot()) session->recheck_grant();
+    if (changed) {
+      for (auto& session : services_.sessions.snapshot()) session->recheck_grant();
+    }
+    write_grant_steps();
   }
+}
+
+void Server::write_grant_steps() {
+  if (!services_.audit) return;
+  auto grants = store_->list();
+  if (!grants) {
+    spdlog::warn("grant store: {}; grant steps are audited at the next change", grants.error());
+    return;
+  }
+  for (const auto& event : grant_trail_.take_new(*grants)) services_.audit->submit(event);
 }
 
 }  // namespace proxy

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxy/admin_server.h"
+#include "proxy/grant_audit.h"
 #include "proxy/runtime.h"
 
 namespace proxy {
@@ -25,6 +26,8 @@ class Server {
   Server(std::string config_path, std::shared_ptr<const Runtime> runtime, std::unique_ptr<policy::GrantStore> store,
          std::unique_ptr<audit::Writer> audit = nullptr);
   ~Server();
+  // Replaces the wall clock of every grant decision (before run(); `serve --test-clock` only).
+  void set_clock(policy::Now now) { services_.now = std::move(now); }
   // Blocks until the server has shut down; returns the process exit code.
   int run();
 
@@ -37,6 +40,8 @@ class Server {
   void record_reload(bool ok, std::vector<std::string> problems);
   void watch_grants();
   void register_metrics();
+  void write_grant_steps();
+  void register_audit_metrics();
   asio::io_context& next_worker();
 
   std::string config_path_;
@@ -56,6 +61,7 @@ class Server {
   std::condition_variable watcher_cv_;
   std::thread watcher_;
   std::unique_ptr<AdminServer> admin_;
+  GrantAuditTrail grant_trail_;  // primed in run(), then used by the watcher thread only
 };
 
 }  // namespace proxy

@@ -85,6 +85,7 @@ asio::awaitable<void> Session::send_fatal(const pgwire::ErrorFields& fields) {
 
 asio::awaitable<void> Session::refuse(std::string_view sqlstate, std::string message, std::string hint) {
   spdlog::info("{}: refused ({}): {}", tag(), sqlstate, message);
+  services_.series.refusal("admission", sqlstate);
   if (!refusal_rule_.empty()) {
     record(audit::Refusal{audit_ref(), info().peer, "admission", std::exchange(refusal_rule_, {}), std::string(sqlstate),
                           message, std::nullopt});
@@ -308,6 +309,7 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
     std::lock_guard lock(info_mutex_);
     info_.role = grant_->role;
     info_.grant_id = grant_->id;
+    info_.not_after = grant_->not_after;
   }
 
   auto rest = co_await authenticate_client(grant_->verifier, std::move(startup_buffer_));
@@ -339,6 +341,9 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   if (!co_await prepare_masking(database)) co_return std::nullopt;
   gate_ = std::make_unique<StatementGate>(grant_->role, database,
                                           [services = &services_] { return services->runtime.load()->config; });
+  gate_->on_refused = [series = &services_.series](const pgwire::ErrorFields& error) {
+    series->refusal("statement", error.sqlstate);
+  };
   start_statement_audit();
 
   std::string out;

@@ -42,6 +42,7 @@ struct SessionInfo {            // for logs and `pgveil sessions`
   std::string masking;          // profile name; empty = none
   std::int64_t grant_id = 0;
   policy::TimePoint started{};
+  policy::TimePoint not_after{};   // the admitting grant's end; unset until admitted
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -55,6 +56,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void stop(StopReason reason);
   // Re-reads the session's grant from the store (after a change) and stops it if no longer active.
   void recheck_grant();
+  // Stops the session if its grant has ended by `now` (the grant watcher's wall-clock reading):
+  // the per-session timer counts steady time, so a wall clock stepped forward (NTP, or the test
+  // clock) would otherwise keep a session past its grant's end.
+  void expire_if_due(policy::TimePoint now);
   SessionInfo info() const;
 
  private:

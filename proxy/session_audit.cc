@@ -31,6 +31,7 @@ void Session::record_start() {
 }
 
 void Session::record_end() {
+  if (grant_ && gate_) services_.series.session_ended(end_reason_.empty() ? "closed" : end_reason_);
   if (!started_) return;
   audit::SessionEnd end;
   end.session = audit_ref();
@@ -52,6 +53,7 @@ void Session::start_statement_audit() {
   if (!services_.audit) return;
   StatementAuditOptions options;
   options.writer = services_.audit.get();
+  options.metrics = &services_.series;
   options.session = audit_ref();
   options.text_mode = [services = &services_, role = grant_->role] {
     const auto runtime = services->runtime.load();

@@ -98,18 +98,32 @@ std::string_view describe(RelayEnd end) {
   return "?";
 }
 
+StopReason expired(std::int64_t grant_id, const std::string& person, const std::string& database, const std::string& role,
+                   policy::TimePoint not_after) {
+  return StopReason{
+      "57P01",
+      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
+                  grant_id, person, database, policy::format_time(not_after)),
+      fmt::format("Ask for new access: pgveil request --db {} --role {} --reason \"<ticket>\"", database, role),
+      "grant expired"};
+}
+
 }  // namespace
 
 asio::awaitable<void> Session::watch_stop() {
+  // A stop() that arrived during startup cancelled no wait, and the timer was re-armed since.
+  if (stop_reason_) co_return;
   auto [ec] = co_await stop_timer_.async_wait(kTuple);
   if (stop_reason_ || ec) co_return;   // stopped from outside, or the relay ended first
-  stop_reason_ = StopReason{
-      "57P01",
-      fmt::format("pgveil grant {} for user \"{}\" on database \"{}\" expired at {}; terminating connection",
-                  grant_->id, grant_->person, grant_->database, policy::format_time(grant_->not_after)),
-      fmt::format("Ask for new access: pgveil request --db {} --role {} --reason \"<ticket>\"", grant_->database,
-                  grant_->role),
-      "grant expired"};
+  stop_reason_ = expired(grant_->id, grant_->person, grant_->database, grant_->role, grant_->not_after);
+}
+
+void Session::expire_if_due(policy::TimePoint now) {
+  std::unique_lock lock(info_mutex_);   // checked for every session 4 times a second: no copy unless due
+  if (info_.grant_id == 0 || info_.not_after == policy::TimePoint{} || now < info_.not_after) return;
+  auto reason = expired(info_.grant_id, info_.person, info_.database, info_.role, info_.not_after);
+  lock.unlock();
+  stop(std::move(reason));
 }
 
 asio::awaitable<void> Session::cancel_running_query() {

@@ -43,6 +43,7 @@ audit::Ticket StatementAudit::submit(audit::Statement statement) {
   held_ = Held{statement.protocol == "extended" ? 'E' : statement.protocol == "simple" ? 'Q' : 'F',
                statement.statement_id};
   ++counts_.statements;
+  if (options_.metrics != nullptr) options_.metrics->statement(statement.info.kind);
   return options_.writer->submit(audit::Event(std::move(statement)));
 }
 
@@ -161,6 +162,7 @@ std::string StatementAudit::refuse(char type, const std::string& why) {
   spdlog::warn("session {}: statement {} refused: the audit log cannot record it: {}", options_.session.id,
                held_ ? held_->id : 0, why);
   ++counts_.refusals;
+  if (options_.metrics != nullptr) options_.metrics->refusal("audit", kAuditRefusalSqlstate);
   auto error = pgwire::make_error(
       "ERROR", kAuditRefusalSqlstate,
       "pgveil refused to run this statement: the audit log cannot record it (audit.on_failure: block)",
@@ -197,6 +199,11 @@ void StatementAudit::flush_done() {
     event.command_tag = std::move(done.tag);
     event.sqlstate = std::move(done.sqlstate);
     if (options_.masking != nullptr) event.masked_columns = std::exchange(options_.masking->masked_columns, {});
+    if (options_.metrics != nullptr) {
+      std::uint64_t masked = 0;
+      for (const auto& [column, count] : event.masked_columns) masked += count;
+      options_.metrics->statement_done(event.duration, masked);
+    }
     options_.writer->submit(audit::Event(std::move(event)));
   }
   done_.clear();

@@ -22,6 +22,7 @@
 #include "masking/profile.h"
 #include "proxy/audit_replies.h"
 #include "proxy/masked_relay.h"
+#include "proxy/proxy_metrics.h"
 #include "proxy/statement_refusal.h"
 #include "proxy/wire/bytes.h"
 
@@ -33,6 +34,7 @@ struct StatementAuditOptions {
   std::function<audit::TextMode()> text_mode;                         // the role's, now (reloadable)
   std::function<std::shared_ptr<const masking::Profile>()> profile;  // empty or null: no masking
   MaskingState* masking = nullptr;                                    // masked columns per statement
+  ProxyMetrics* metrics = nullptr;                                    // null: no /metrics series
 };
 
 // io_error: the audit log's storage failed (PostgreSQL's class 58, "system error").

@@ -63,7 +63,9 @@ bool StatementGate::refuse(char type, pgwire::Bytes body, bool complete, std::st
     if (!parse) return false;
     error = check(parse->query);
   }
-  return error && refusals_.substitute(type, body, std::move(*error), replacement);
+  if (!error) return false;
+  if (on_refused) on_refused(*error);
+  return refusals_.substitute(type, body, std::move(*error), replacement);
 }
 
 std::optional<pgwire::ErrorFields> StatementGate::check(std::string_view sql) {

@@ -45,6 +45,9 @@ class StatementGate {
   // these is answered by the same swap_error() on the backend side.
   RequestRefusals& refusals() { return refusals_; }
 
+  // Told of every refusal the rules make (the /metrics refusal series); may be empty.
+  std::function<void(const pgwire::ErrorFields&)> on_refused;
+
  private:
   const policy::StatementRules& rules();   // the current configuration's
   pgwire::ErrorFields describe(const policy::StatementRefusal& refusal) const;

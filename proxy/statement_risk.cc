@@ -25,9 +25,16 @@ bool rule_matches_name(const masking::ColumnRule& rule, const std::string& name)
   return !rule.match.column.empty() && rule.match.column == name;
 }
 
-const masking::ColumnRule* rule_for_name(const masking::Profile& profile, const std::string& name) {
+// The rule a column the statement names may be read under: by the name itself, or by a table or
+// view column of that name the catalog knows (a `type:` rule, a view's alias of a masked column).
+const masking::ColumnRule* rule_for_name(const masking::Profile& profile, const std::string& name,
+                                         const ColumnCatalog* catalog) {
   for (const auto& rule : profile.columns)
     if (rule_matches_name(rule, name)) return &rule;
+  if (catalog == nullptr) return nullptr;
+  for (const auto& column : catalog->find_by_name(name)) {
+    if (const auto* rule = masking::rule_covering(profile, *column)) return rule;
+  }
   return nullptr;
 }
 
@@ -37,6 +44,7 @@ void SqlRisk::merge(const SqlRisk& other) {
   derived = derived || other.derived;
   copy_unsafe = copy_unsafe || other.copy_unsafe;
   if (refusal.empty()) refusal = other.refusal;
+  if (write_refusal.empty()) write_refusal = other.write_refusal;
 }
 
 SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs, const ColumnCatalog* catalog) {
@@ -48,17 +56,23 @@ SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences&
                                relation, profile.name);
   }
   if (profile.columns.empty()) return risk;
-  risk.derived = refs.whole_row || refs.renamed_columns || refs.procedural;
+  risk.derived = refs.whole_row || refs.renamed_columns || refs.procedural || refs.nested_star || refs.natural_join;
   for (const auto& function : kDataReadingFunctions) {
     risk.derived = risk.derived || refs.functions.contains(std::string(function));
   }
   if (catalog != nullptr) {
     for (const auto& function : refs.functions) risk.derived = risk.derived || catalog->is_user_function(function);
   }
-  for (const auto& name : refs.columns) risk.derived = risk.derived || rule_for_name(profile, name) != nullptr;
+  for (const auto& name : refs.columns) risk.derived = risk.derived || rule_for_name(profile, name, catalog) != nullptr;
+  if (profile.refuse_predicates && risk.refusal.empty() && refs.predicate_any) {
+    risk.refusal = fmt::format("it filters, orders or joins rows by a whole row, a NATURAL join or a column position "
+                               "that may stand for columns masking profile '{}' covers, and the profile refuses "
+                               "predicates on masked columns",
+                               profile.name);
+  }
   if (profile.refuse_predicates && risk.refusal.empty()) {
     for (const auto& name : refs.predicate_columns) {
-      const auto* rule = rule_for_name(profile, name);
+      const auto* rule = rule_for_name(profile, name, catalog);
       if (rule == nullptr) continue;
       risk.refusal = fmt::format("it filters, groups or orders rows by \"{}\", which masking profile '{}' covers "
                                  "(rule at line {}: {}), and the profile refuses predicates on masked columns",
@@ -67,6 +81,23 @@ SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences&
     }
   }
   risk.copy_unsafe = risk.derived || refs.star || refs.copy_relation;
+  if (refs.functions.contains("pg_notify") && risk.derived) {
+    // The payload goes to every session listening, beyond this one's masking.
+    risk.write_refusal = fmt::format("it sends notifications computed from columns masking profile '{}' covers, "
+                                     "and listeners (in other sessions too) would receive them unmasked",
+                                     profile.name);
+  }
+  if (refs.redefines) {
+    risk.write_refusal = fmt::format("it renames, moves or alters tables or columns, or adds a trigger, which would "
+                                     "change the names, schemas and types masking profile '{}' identifies columns by",
+                                     profile.name);
+  }
+  if (refs.writes && risk.copy_unsafe) {
+    risk.write_refusal = fmt::format("it stores or defines rows that may be made of columns masking profile '{}' "
+                                     "covers (a star, a whole row or a masked column), which later statements could "
+                                     "read back unmasked under other names",
+                                     profile.name);
+  }
   return risk;
 }
 

@@ -26,8 +26,12 @@ struct SqlRisk {
   // The SQL did not parse: the server will reject it, and its syntax error quotes only the
   // client's own text, so errors are not hidden for being derived.
   bool unparsed = false;
-  static SqlRisk safe() { return {false, false, {}, false}; }
-  static SqlRisk unparsable() { return {true, true, {}, true}; }
+  // Non-empty: the statement itself must not run (INSERT ... SELECT, CREATE TABLE AS, SELECT INTO,
+  // CREATE VIEW over masked columns or a star): it would launder them into a relation whose
+  // columns no rule names. Says why.
+  std::string write_refusal;
+  static SqlRisk safe() { return {false, false, {}, false, {}}; }
+  static SqlRisk unparsable() { return {true, true, {}, true, {}}; }
   void merge(const SqlRisk& other);
 };
 

@@ -30,20 +30,28 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
 
 }  // namespace
 
+std::expected<void, std::string> set_server_identity(SSL_CTX* native, const std::string& cert_file,
+                                                     const std::string& key_file) {
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1) {
+    return std::unexpected(fmt::format("cannot load TLS certificate {}: {}", cert_file, openssl_error()));
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return std::unexpected(fmt::format("cannot load TLS key {}: {}", key_file, openssl_error()));
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return std::unexpected(fmt::format("TLS key {} does not match certificate {}", key_file, cert_file));
+  }
+  return {};
+}
+
 std::expected<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls(const ServerTls& tls) {
   if (tls.cert_file.empty()) return nullptr;
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_use_certificate_chain_file(native, tls.cert_file.c_str()) != 1) {
-    return std::unexpected(fmt::format("cannot load TLS certificate {}: {}", tls.cert_file, openssl_error()));
-  }
-  if (SSL_CTX_use_PrivateKey_file(native, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return std::unexpected(fmt::format("cannot load TLS key {}: {}", tls.key_file, openssl_error()));
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    return std::unexpected(fmt::format("TLS key {} does not match certificate {}", tls.key_file, tls.cert_file));
+  if (auto identity = set_server_identity(native, tls.cert_file, tls.key_file); !identity) {
+    return std::unexpected(identity.error());
   }
   SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
   return ctx;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The five-minute tour: builds pgveil, starts a throwaway PostgreSQL 15 full of fake personal
-# data, puts pgveil in front of it, issues a 2-hour grant for alice and prints the psql line.
+# data, puts pgveil in front of it, then runs the access workflow: API tokens for alice and bob,
+# alice requests 2 hours of role support, bob approves, alice collects the psql line.
 # Stays in the foreground until Ctrl-C / SIGTERM, then stops everything and deletes its files.
 #
 #   scripts/demo.sh               as root on a fresh Debian 12 (installs packages first)
-#   scripts/demo.sh --check       instead of waiting: one query through pgveil, exit 0 or 1
+#   scripts/demo.sh --check       instead of waiting: queries through pgveil, exit 0 or 1
 #   scripts/demo.sh --skip-deps   do not run scripts/install-deps.sh
-#   scripts/demo.sh --port N      pgveil's port (default 6432, or a free one if that is taken)
+#   scripts/demo.sh --port N      pgveil's port (default 6432, or a free one if that is taken);
+#                                 the admin API takes 6433 or a free one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
     --check) CHECK=1 ;;
     --skip-deps) SKIP_DEPS=1 ;;
     --port) LISTEN_PORT=${2:?--port needs a number}; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -98,26 +100,32 @@ pg -d shop -v support_ro_password="$SUPPORT_RO_PASSWORD" -v dba_password="$DBA_P
 step "created upstream logins support_ro (read-only) and dba (examples/roles.sql)"
 
 # 3. pgveil's config: examples/pgveil.yaml with this run's ports and secrets. Relative paths in
-# it (store: ./state.db, password_file: secrets/support_ro) resolve against WORK. The dba login
-# uses roles.sql's non-superuser "dba" instead of the example's postgres.
+# it (store: ./state.db, password_file: secrets/support_ro, token_file: secrets/admin_token)
+# resolve against WORK. The dba login uses roles.sql's non-superuser "dba" instead of the
+# example's postgres.
 if [ -z "$LISTEN_PORT" ]; then
   LISTEN_PORT=6432
   while port_in_use "$LISTEN_PORT"; do LISTEN_PORT=$((20000 + RANDOM % 40000)); done
 elif port_in_use "$LISTEN_PORT"; then
   die "port $LISTEN_PORT is in use"
 fi
+ADMIN_PORT=6433
+while port_in_use "$ADMIN_PORT" || [ "$ADMIN_PORT" = "$LISTEN_PORT" ]; do ADMIN_PORT=$((20000 + RANDOM % 40000)); done
 mkdir -m 700 "$WORK/secrets"
 (umask 077; printf '%s\n' "$SUPPORT_RO_PASSWORD" >"$WORK/secrets/support_ro"
            printf '%s\n' "$DBA_PASSWORD" >"$WORK/secrets/dba"
-           openssl rand -hex 32 >"$WORK/secrets/pgveil_hmac")
+           openssl rand -hex 32 >"$WORK/secrets/pgveil_hmac"
+           openssl rand -hex 32 >"$WORK/secrets/admin_token")
 export PGVEIL_DEMO_DBA_PASSWORD=$DBA_PASSWORD
 CONFIG=$WORK/pgveil.yaml
 sed -e "s/^listen: .*/listen: 127.0.0.1:$LISTEN_PORT/" \
+    -e "s/^  listen: 127.0.0.1:6433\b/  listen: 127.0.0.1:$ADMIN_PORT/" \
     -e "s/^\(    port: \)5433\b/\1$PG_PORT/" \
     -e "s/^\(        user: \)postgres\b/\1dba      /" \
     examples/pgveil.yaml >"$CONFIG"
-grep -q "^listen: 127.0.0.1:$LISTEN_PORT" "$CONFIG" && grep -q "^    port: $PG_PORT" "$CONFIG" ||
-  die "examples/pgveil.yaml changed shape: could not set listen/port in $CONFIG"
+grep -q "^listen: 127.0.0.1:$LISTEN_PORT" "$CONFIG" && grep -q "^    port: $PG_PORT" "$CONFIG" &&
+  grep -q "^  listen: 127.0.0.1:$ADMIN_PORT" "$CONFIG" ||
+  die "examples/pgveil.yaml changed shape: could not set listen/port/admin listen in $CONFIG"
 if ! "$PGVEIL" --config "$CONFIG" check-config >"$WORK/check-config.log" 2>&1; then
   cat "$WORK/check-config.log" >&2
   die "the demo config does not validate"
@@ -132,16 +140,33 @@ if ! wait_for_port "$LISTEN_PORT" "$PGVEIL_PID" 20; then
 fi
 step "started pgveil on 127.0.0.1:$LISTEN_PORT (log: $WORK/pgveil.log)"
 
-# 5. A grant for alice, as an operator would issue it.
-GRANT_JSON=$("$PGVEIL" --config "$CONFIG" grant create --user alice --db prod --role support \
-              --for 2h --reason "demo" --json)
-read -r GRANT_ID SECRET NOT_AFTER < <(printf '%s' "$GRANT_JSON" | /usr/bin/python3 -c \
-  'import json, sys; g = json.load(sys.stdin); print(g["id"], g["secret"], g["not_after"])')
-[ -n "${SECRET:-}" ] || die "pgveil grant create printed no secret: $GRANT_JSON"
-step "grant $GRANT_ID issued: alice may use role support on prod until $NOT_AFTER"
+# 5. The access workflow through the admin API. The bootstrap admin token issues personal API
+# tokens; alice asks for role support with a reason, bob (an on-call lead) approves, and alice
+# collects the connection secret, once. Every step is recorded in the grant's history.
+export PGVEIL_SERVER=http://127.0.0.1:$ADMIN_PORT
+ADMIN_TOKEN=$(cat "$WORK/secrets/admin_token")
+json_field() { /usr/bin/python3 -c 'import json, sys; v = json.load(sys.stdin)
+for k in sys.argv[1:]: v = v[k]
+print(v)' "$@"; }
+pgveil_as() { local token=$1; shift; PGVEIL_TOKEN=$token "$PGVEIL" "$@"; }
+ALICE_TOKEN=$(pgveil_as "$ADMIN_TOKEN" token issue alice --json | json_field token)
+BOB_TOKEN=$(pgveil_as "$ADMIN_TOKEN" token issue bob --json | json_field token)
+step "issued API tokens for alice and bob (pgveil token issue, with the admin token in $WORK/secrets/admin_token)"
+echo "    alice\$ pgveil request --db prod --role support --reason \"demo: ticket 1234\" --for 2h"
+GRANT_ID=$(pgveil_as "$ALICE_TOKEN" request --db prod --role support --reason "demo: ticket 1234" --for 2h --json |
+           json_field id) || die "pgveil request failed"
+echo "    bob\$   pgveil approve $GRANT_ID"
+APPROVED=$(pgveil_as "$BOB_TOKEN" approve "$GRANT_ID") || die "pgveil approve failed"
+echo "    $APPROVED"
+echo "    alice\$ pgveil connect $GRANT_ID --print"
+CLAIMED=$(pgveil_as "$ALICE_TOKEN" connect "$GRANT_ID" --json) || die "pgveil connect failed"
+SECRET=$(printf '%s' "$CLAIMED" | json_field secret)
+PSQL_LINE=$(printf '%s' "$CLAIMED" | json_field psql)
+NOT_AFTER=$(printf '%s' "$CLAIMED" | json_field grant not_after)
+[ -n "${SECRET:-}" ] || die "pgveil connect printed no secret: $CLAIMED"
+step "grant $GRANT_ID approved by bob: alice may use role support on prod until $NOT_AFTER"
 
 CONNINFO="host=127.0.0.1 port=$LISTEN_PORT dbname=prod user=alice"
-PSQL_LINE="PGPASSWORD='$SECRET' psql \"$CONNINFO\""
 
 if [ -n "$CHECK" ]; then
   step "checking: one query through pgveil as alice"
@@ -158,6 +183,10 @@ if [ -n "$CHECK" ]; then
              -c "SELECT email FROM customers WHERE id = 2" 2>&1) || die "check failed: $MASKED"
   echo "    -> email of customer 2 through pgveil: $MASKED   (masked by profile pii-strict)"
   [ "$MASKED" = "***@example.com" ] || die "check failed: expected the masked email ***@example.com"
+  STATE=$(pgveil_as "$BOB_TOKEN" grants --json | /usr/bin/python3 -c \
+    'import json, sys; print(" ".join("%s:%s" % (g["id"], g["state"]) for g in json.load(sys.stdin)))')
+  echo "    bob\$ pgveil grants -> $STATE"
+  [ "$STATE" = "$GRANT_ID:active" ] || die "check failed: expected grant $GRANT_ID active"
   step "check passed"
   exit 0
 fi
@@ -173,9 +202,16 @@ Then try:  SELECT first_name, last_name, email, ssn, iban FROM customers LIMIT 5
            SELECT upper(email) FROM customers;   -- refused: ERROR 42501
            DELETE FROM orders;                   -- refused: role support is read-only
 Without a grant (e.g. user=bob) pgveil refuses the login and says how to ask for access.
-More grants (the config wants the dba login's password in PGVEIL_DEMO_DBA_PASSWORD):
-  PGVEIL_DEMO_DBA_PASSWORD=\$(cat $WORK/secrets/dba) \\
-    $PGVEIL --config $CONFIG grant create --user bob --db prod --role support --for 1h --reason "..."
+
+The workflow, from another shell (each command has --help; README "Access workflow"):
+  export PGVEIL_SERVER=$PGVEIL_SERVER
+  PGVEIL_TOKEN=$BOB_TOKEN $PGVEIL grants
+      # bob's view: the grant and its history
+  PGVEIL_TOKEN=$BOB_TOKEN $PGVEIL revoke $GRANT_ID --reason done
+      # alice's session ends within a second
+  PGVEIL_TOKEN=$ALICE_TOKEN $PGVEIL request --db prod --role breakglass --reason INC-1 --for 30m
+      # breakglass needs two on-call leads (bob and carol)
+  PGVEIL_TOKEN=\$(cat $WORK/secrets/admin_token) $PGVEIL token issue carol
 
 Press Ctrl-C to stop pgveil and PostgreSQL and delete $WORK.
 EOF

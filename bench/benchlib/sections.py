@@ -1,7 +1,7 @@
 """The benchmark sections in order, and their tables. Targets are interleaved inside every row
 (direct, pgveil, pgbouncer back to back) so drift in machine load hits all three alike."""
 
-from . import masking, workloads
+from . import audit, masking, workloads
 from .procs import BenchError, tail
 from .report import DASH, Table, key_value_table, num, ratio
 
@@ -18,6 +18,7 @@ class Bench:
         self.bulk = {}  # kind -> {target: BulkResult}
         self.memory = {}  # proxy -> MemoryResult
         self.masking = None  # target -> masking.MaskingRun
+        self.audit = None  # audit.AuditRun
         self.events = []  # proxy crashes/restarts, sanity failures: listed in the report
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -130,6 +131,9 @@ class Bench:
         self.masking = masking.run(self, {"direct": direct, "pgveil": masked_pgveil, "in-database": direct},
                                    self.args.reps)
 
+    def run_audit(self, audited):
+        self.audit = audit.run(self, self.by_name["pgveil"], audited, self.args.reps)
+
     # --- report ---------------------------------------------------------------------------------
     def render(self, machine, conditions, command):
         parts = ["# pgveil benchmark results", "",
@@ -144,6 +148,8 @@ class Bench:
                   self._memory_table(), self._targets_table()]
         if self.masking is not None:
             tables.insert(-1, masking.table(self.masking, self.args.rows, self.args.reps))
+        if self.audit is not None:
+            tables.insert(-1, audit.table(self.audit, self.args.seconds, self.args.reps))
         for table in tables:
             parts.append(table.render())
         return "\n".join(parts)
@@ -254,6 +260,10 @@ class Bench:
         if self.masking:
             for label, value, limit in masking.targets(self.masking):
                 t.add(label, f"{num(value, '{:.2f}')}x", verdict(None if value is None else value <= limit))
+        if self.audit:
+            r = audit.batch_ratio(self.audit)
+            t.add("audit fsync=batch: TPS >= 0.95x audit off (-M prepared -c 8)", f"{num(r, '{:.2f}')}x",
+                  verdict(None if r is None else r >= 0.95))
         m = self.memory.get("pgveil")
         k = m.kib_per_session if m else None
         t.add("pgveil <= 64 KiB per idle session", f"{num(k, '{:.1f}')} KiB", verdict(None if k is None else k <= 64))

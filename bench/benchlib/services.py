@@ -125,17 +125,20 @@ class Postgres:
 class Pgveil:
     """pgveil serve with the bench config; a 4h grant for user `bencher` gives the password."""
 
-    def __init__(self, runner, workdir, reaper, binary, pg):
+    def __init__(self, runner, workdir, reaper, binary, pg, name="pgveil", extra_yaml=""):
         self.runner, self.reaper, self.binary, self.pg = runner, reaper, binary, pg
-        self.dir = os.path.join(workdir, "pgveil")
+        self.name = name
+        self.extra_yaml = extra_yaml  # appended to the config (the audit section's audit: block)
+        self.dir = os.path.join(workdir, name)
         self.config = os.path.join(self.dir, "pgveil.yaml")
-        self.log = os.path.join(workdir, "pgveil.log")
+        self.log = os.path.join(workdir, f"{name}.log")
         self.port = None
         self.proc = None
         self.secret = None
 
     def _env(self):
-        return {"BENCH_PW": self.pg.password, "BENCH_HMAC": "bench-hmac-key-0123456789abcdef"}
+        return {"BENCH_PW": self.pg.password, "BENCH_HMAC": "bench-hmac-key-0123456789abcdef",
+                "BENCH_AUDIT_KEY": "bench-audit-key-0123456789abcdef"}
 
     def prepare(self):
         from . import masking  # masking -> workloads -> services: imported here, not at the top
@@ -157,7 +160,7 @@ databases:
 roles:
   bench: {{ databases: [{DB}], login: app, max_duration: 4h }}
   bench_masked: {{ databases: [{DB}], login: app, masking: bench-pii, max_duration: 4h }}
-{masking.profile_yaml()}""")
+{masking.profile_yaml()}{self.extra_yaml}""")
         self.runner.chown(self.config)
         out = self.runner.run([self.binary, "--config", self.config, "grant", "create", "--user", "bencher",
                                "--db", DB, "--role", "bench", "--for", "4h", "--reason", "bench", "--json"],
@@ -178,15 +181,15 @@ roles:
         if port_accepts(self.port):
             raise BenchError(f"port {self.port} for pgveil is taken by another process")
         self.proc = self.runner.spawn([self.binary, "--config", self.config, "serve"], log_path=self.log,
-                                      env=self._env(), cwd=self.dir, name="pgveil")
-        wait_for_port(self.port, self.proc, "pgveil", self.log)
+                                      env=self._env(), cwd=self.dir, name=self.name)
+        wait_for_port(self.port, self.proc, self.name, self.log)
 
     def stop(self):
         if self.proc is not None:
             self.reaper.stop(self.proc, signal.SIGTERM, 15.0)
 
     def target(self):
-        return Target("pgveil", self.port, "bencher", self.secret, self)
+        return Target(self.name, self.port, "bencher", self.secret, self)
 
     def masked_target(self):
         """The same pgveil under the masking profile bench-pii (bench/benchlib/masking.py)."""

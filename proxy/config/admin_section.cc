@@ -1,6 +1,6 @@
-// admin: where the admin HTTP API listens and the bootstrap admin token. The token is resolved
-// at load time (like upstream passwords) so a missing one stops start-up, and messages name its
-// source, never its value.
+// admin: where the admin HTTP API listens, its optional TLS (HTTPS only when given) and the
+// bootstrap admin token. The token is resolved at load time (like upstream passwords) so a missing
+// one stops start-up, and messages name its source, never its value.
 #include <fmt/format.h>
 
 #include "proxy/config/sections.h"
@@ -15,14 +15,43 @@ bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
 
+// Bearer tokens, and the connection secrets handed out on approval, cross the admin API: on a
+// non-loopback address in plain HTTP anyone on the path could read them, so that takes TLS or
+// an explicit allow_plain_http (a TLS proxy in front), which is still warned about.
+void check_exposure(LoadContext& ctx, const Field& listen, const Admin& admin, bool tls_given) {
+  if (is_loopback(admin.listen.host) || tls_given) return;
+  if (admin.allow_plain_http) {
+    ctx.diag.warning(listen.key, fmt::format("{}: the admin API speaks plain HTTP on {} (allow_plain_http: true); "
+                                             "make sure a TLS proxy in front of it is the only way in",
+                                             listen.path, admin.listen.host));
+    return;
+  }
+  ctx.diag.error(listen.key, fmt::format("{}: {} is not a loopback address and admin.tls is not set: bearer tokens "
+                                         "and connection secrets would cross the network unencrypted. Add "
+                                         "admin.tls {{ cert, key }}, listen on 127.0.0.1, or set allow_plain_http: "
+                                         "true if a TLS proxy in front terminates HTTPS",
+                                         listen.path, admin.listen.host));
+}
+
 }  // namespace
 
 void read_admin(LoadContext& ctx, const Field& section, Config& config) {
-  MapFields m(ctx.diag, section, {"listen", "token_env", "token_file"});
+  MapFields m(ctx.diag, section, {"listen", "token_env", "token_file", "tls", "allow_plain_http"});
   if (!m.is_map()) return;
   Admin& admin = config.admin;
   admin.enabled = true;
   admin.token_source = "none";
+  if (const Field* f = m.find("tls")) {
+    MapFields tls(ctx.diag, *f, {"cert", "key"});
+    if (tls.is_map()) {
+      read_cert_and_key(ctx, *f, tls, admin.tls_cert_file, admin.tls_key_file);
+      if (tls.find("cert") == nullptr && tls.find("key") == nullptr)
+        ctx.diag.error(f->key, fmt::format("{}: give cert and key (PEM files) for the admin API's HTTPS", f->path));
+    }
+  }
+  if (const Field* f = m.find("allow_plain_http")) {
+    if (auto v = read_bool(ctx.diag, *f)) admin.allow_plain_http = *v;
+  }
   if (const Field* f = m.find("listen")) {
     if (auto text = read_string(ctx.diag, *f)) {
       auto endpoint = parse_endpoint(*text, admin.listen);
@@ -30,10 +59,7 @@ void read_admin(LoadContext& ctx, const Field& section, Config& config) {
         ctx.diag.error(f->key, fmt::format("{}: {}", f->path, endpoint.error()));
       } else {
         admin.listen = *endpoint;
-        if (!is_loopback(admin.listen.host))
-          ctx.diag.warning(f->key, fmt::format("{}: the admin API speaks plain HTTP with bearer tokens; on {} "
-                                               "they cross the network unencrypted (put a TLS proxy in front)",
-                                               f->path, admin.listen.host));
+        check_exposure(ctx, *f, admin, m.find("tls") != nullptr);
       }
     }
   }

@@ -109,11 +109,15 @@ struct Limits {
   Millis drain_timeout{30000};  // SIGTERM: time given to sessions to finish
 };
 
-// admin: the HTTP API, /metrics and /healthz (issue #3). Loopback by default: it speaks plain
-// HTTP, so exposing it is an explicit choice (and warned about).
+// admin: the HTTP API, /metrics and /healthz (issue #3). Loopback by default. Bearer tokens and
+// connection secrets cross it, so a non-loopback listen needs tls (or allow_plain_http: true when
+// a TLS proxy in front terminates it).
 struct Admin {
   bool enabled = false;  // an admin: section is present
   Endpoint listen{"127.0.0.1", 6433};
+  std::string tls_cert_file, tls_key_file;   // admin.tls: both set = HTTPS only
+  bool allow_plain_http = false;
+  bool https() const { return !tls_cert_file.empty(); }
   // The bootstrap admin token (token_env or token_file), resolved at load time; empty = none
   // (then only personal tokens work, and nobody can issue them).
   std::string token;

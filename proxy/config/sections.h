@@ -45,8 +45,12 @@ std::optional<std::string> lookup_env(const LoadContext& ctx, const std::string&
 // masking: { keys, profiles } (masking/rules_yaml.h); read before roles, which name profiles.
 void read_masking(LoadContext& ctx, const Field& field, Config& config);
 
-// admin: { listen, token_env | token_file }
+// admin: { listen, token_env | token_file, tls: { cert, key }, allow_plain_http }
 void read_admin(LoadContext& ctx, const Field& section, Config& config);
+// The cert and key entries of a TLS map `m` at `field` (tls:, admin.tls:): both or neither, each
+// a readable file; paths relative to the config's directory.
+void read_cert_and_key(LoadContext& ctx, const Field& field, const MapFields& m, std::string& cert_file,
+                       std::string& key_file);
 // audit: { sinks, key, on_failure, queue, statements } (audit_config.h).
 void read_audit(LoadContext& ctx, const Field& field, Config& config);
 

@@ -18,20 +18,30 @@ void read_listen(LoadContext& ctx, const Field& field, Config& config) {
   config.listen = *endpoint;
 }
 
-void read_server_tls(LoadContext& ctx, const Field& field, ServerTls& tls) {
-  MapFields m(ctx.diag, field, {"cert", "key", "require"});
-  if (!m.is_map()) return;
+}  // namespace
+
+void read_cert_and_key(LoadContext& ctx, const Field& field, const MapFields& m, std::string& cert_file,
+                       std::string& key_file) {
   const Field* cert = m.find("cert");
   const Field* key = m.find("key");
   if (cert != nullptr)
     if (auto path = read_path(ctx.diag, *cert, ctx.base_dir))
-      if (check_readable_file(ctx.diag, *cert, *path)) tls.cert_file = *path;
+      if (check_readable_file(ctx.diag, *cert, *path)) cert_file = *path;
   if (key != nullptr)
     if (auto path = read_path(ctx.diag, *key, ctx.base_dir))
-      if (check_readable_file(ctx.diag, *key, *path)) tls.key_file = *path;
+      if (check_readable_file(ctx.diag, *key, *path)) key_file = *path;
   if ((cert == nullptr) != (key == nullptr))
     ctx.diag.error(field.key, fmt::format("{}: cert and key go together (found only {})",
                                           field.path, cert != nullptr ? "cert" : "key"));
+}
+
+namespace {
+
+void read_server_tls(LoadContext& ctx, const Field& field, ServerTls& tls) {
+  MapFields m(ctx.diag, field, {"cert", "key", "require"});
+  if (!m.is_map()) return;
+  const Field* cert = m.find("cert");
+  read_cert_and_key(ctx, field, m, tls.cert_file, tls.key_file);
   if (const Field* f = m.find("require")) {
     if (auto v = read_bool(ctx.diag, *f)) {
       tls.require = *v;

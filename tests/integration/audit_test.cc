@@ -17,12 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/audit_log.h"
 #include "support/files.h"
 #include "support/itc_clients.h"
 #include "support/itf_env.h"
 #include "support/pg_cluster.h"
 #include "support/pgveil_process.h"
 #include "support/pq.h"
+#include "support/workflow_env.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -31,7 +33,6 @@ using testsupport::PgveilProcess;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr std::string_view kKey = "0123456789abcdef0123456789abcdef";
 
 std::vector<std::string> audit_env() {
@@ -47,15 +48,7 @@ std::string audit_section(const std::string& path, std::string_view on_failure =
          " }\n  key: { env: AUDIT_KEY }\n  on_failure: " + std::string(on_failure) + "\n";
 }
 
-std::vector<json> events(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
+std::vector<json> events(const std::string& path) { return testsupport::audit_events(path); }
 
 std::vector<json> of_type(const std::vector<json>& all, std::string_view type) {
   std::vector<json> out;
@@ -65,19 +58,9 @@ std::vector<json> of_type(const std::vector<json>& all, std::string_view type) {
   return out;
 }
 
-// Polls the file until `pred` holds for one of its events; that event, or null after `timeout`.
 template <class Pred>
 json wait_event(const std::string& path, Pred pred, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (std::filesystem::exists(path)) {
-      for (const auto& e : events(path)) {
-        if (pred(e)) return e;
-      }
-    }
-    if (Clock::now() >= deadline) return json();
-    std::this_thread::sleep_for(20ms);
-  }
+  return testsupport::wait_audit_event(path, pred, timeout);
 }
 
 bool normalized_has(const json& e, std::string_view text) {
@@ -330,7 +313,8 @@ TEST_CASE("audit: parameters under a masking profile are recorded masked, with m
   parts.roles = "  masked: { databases: [prod], login: app, masking: strict }\n";
   parts.top = audit_section("{{DIR}}/audit.jsonl") +
               "masking:\n  profiles:\n    strict:\n      columns:\n        - match: { name: '(?i)email' }\n"
-              "          mask: redact\n";
+              "          mask: redact\n"
+              "admin: { listen: \"127.0.0.1:{{ADMIN_PORT}}\" }\n";   // for /metrics
   PgveilProcess pgveil(itf::config(parts), audit_env());
   const std::string path = pgveil.dir() + "/audit.jsonl";
   const std::string secret = pgveil.grant("dora", "prod", "masked");
@@ -345,6 +329,9 @@ TEST_CASE("audit: parameters under a masking profile are recorded masked, with m
   const json done = wait_event(path, [](const json& e) { return e["type"] == "statement_done" && e["rows"] == 2; });
   REQUIRE_FALSE(done.is_null());
   CHECK(done["masked_columns"]["public.audit_people.email"] == 2);
+  const auto metrics = wf::call(pgveil, "", "GET", "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK_THAT(metrics.body.get<std::string>(), Catch::Contains("\npgveil_masked_values_total 2\n"));
   pgveil.stop();
   const std::string text = testsupport::read_file(path);
   for (const char* value : {"zed@example.com", "ann@example.com", "ben@example.com"}) {

@@ -3,7 +3,9 @@
 // shows by hand, checked on every run.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "support/example_shop.h"
 #include "support/files.h"
@@ -11,6 +13,7 @@
 #include "support/pgveil_process.h"
 #include "support/pq.h"
 #include "support/process.h"
+#include "support/workflow_env.h"
 
 using Catch::Matchers::Contains;
 using testsupport::PgCluster;
@@ -22,17 +25,25 @@ namespace {
 const std::string kSourceDir = PGVEIL_SOURCE_DIR;
 constexpr const char* kShopDb = "harness_shop_pgveil";
 
+// The example shop loaded, support_ro's password in a file, and pgveil running the example config.
+struct ExamplePgveil {
+  testsupport::TempDir secrets{"pgveil-secrets"};
+  PgveilProcess pgveil;
+  ExamplePgveil() : pgveil(config(secrets.path()), {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)}) {}
+
+  static std::string config(const std::string& dir) {
+    testsupport::load_example_shop(PgCluster::shared(), kShopDb);
+    const std::string password_file = dir + "/support_ro";
+    testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
+    return testsupport::example_config(kShopDb, password_file);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgveil]") {
-  auto& cluster = PgCluster::shared();
-  testsupport::load_example_shop(cluster, kShopDb);
-  testsupport::TempDir secrets("pgveil-secrets");
-  const std::string password_file = secrets.path() + "/support_ro";
-  testsupport::write_file(password_file, std::string(testsupport::kSupportRoPassword) + "\n", 0600);
-
-  PgveilProcess pgveil(testsupport::example_config(kShopDb, password_file),
-                       {"PGVEIL_DEMO_DBA_PASSWORD=" + std::string(testsupport::kDbaPassword)});
+  ExamplePgveil example;
+  PgveilProcess& pgveil = example.pgveil;
   const std::string secret = pgveil.grant("alice", "prod", "support", "2h", "harness test");
   REQUIRE_FALSE(secret.empty());
   const std::string conninfo = pgveil.conninfo("alice", "prod", secret);
@@ -93,4 +104,69 @@ TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgve
     REQUIRE_FALSE(wrong.has_value());
     CHECK(wrong.error().sqlstate == "28P01");
   }
+}
+
+TEST_CASE("examples: the request/approve workflow of pgveil.yaml, as scripts/demo.sh runs it",
+          "[examples][pgveil][workflow]") {
+  ExamplePgveil example;
+  PgveilProcess& pgveil = example.pgveil;
+  auto& cluster = PgCluster::shared();
+  INFO(pgveil.log());
+  const auto json_of = [](const testsupport::RunResult& r) {
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  const auto as = [&pgveil](const std::string& token, const std::vector<std::string>& args) {
+    return wf::cli(pgveil, token, args);
+  };
+  const std::string admin(testsupport::kExampleAdminToken);
+  std::map<std::string, std::string> token;
+  for (const std::string person : {"alice", "bob", "carol", "erin"})
+    token[person] = json_of(as(admin, {"token", "issue", person, "--json"}))["token"].get<std::string>();
+  const auto request = [&](const std::string& person, const std::string& role) {
+    return json_of(as(token[person], {"request", "--db", "prod", "--role", role, "--reason", "INC-1", "--for", "1h",
+                                      "--json"}));
+  };
+  const auto psql = [](const std::string& line, const std::string& sql) {
+    // The line exactly as pgveil printed it, run by a shell.
+    return testsupport::run({"/bin/sh", "-c", line + " -X -At -v ON_ERROR_STOP=1 -c \"" + sql + "\""});
+  };
+
+  // support: engineering asks, an on-call lead approves, never the requester.
+  const auto asked = request("alice", "support");
+  CHECK(asked["state"] == "requested");
+  const auto id = std::to_string(asked["id"].get<std::int64_t>());
+  CHECK(as(token["alice"], {"approve", id}).exit_code == 3);
+  CHECK(as(token["erin"], {"approve", id}).exit_code == 3);   // engineering, not oncall-leads
+  const auto approved = as(token["bob"], {"approve", id});
+  INFO(approved.err);
+  REQUIRE(approved.exit_code == 0);
+  CHECK_THAT(approved.out, Contains("Grant " + id + " approved"));
+  const auto support = json_of(as(token["alice"], {"connect", id, "--json"}));
+  auto r = psql(support["psql"].get<std::string>(), "SELECT email FROM customers WHERE id = 2");
+  INFO(r.err);
+  CHECK(r.out == "***@example.com\n");
+  CHECK(as(token["alice"], {"connect", id, "--json"}).exit_code == 3);   // the secret is given once
+
+  // oncall_ro: approved on arrival for the on-call group.
+  const auto oncall = request("erin", "oncall_ro");
+  CHECK(oncall["grant"]["state"] == "active");
+  r = psql(oncall["psql"].get<std::string>(), "SELECT email FROM customers WHERE id = 2");
+  CHECK(r.out == "***@example.com\n");
+
+  // breakglass: two different on-call leads; then it supersedes alice's support grant.
+  const auto glass = request("alice", "breakglass");
+  const auto glass_id = std::to_string(glass["id"].get<std::int64_t>());
+  CHECK(json_of(as(token["bob"], {"approve", glass_id, "--json"}))["state"] == "requested");
+  CHECK(as(token["bob"], {"approve", glass_id}).exit_code == 3);   // the same approver twice
+  CHECK(json_of(as(token["carol"], {"approve", glass_id, "--json"}))["state"] == "active");
+  const auto dba = json_of(as(token["alice"], {"connect", glass_id, "--json"}));
+  r = psql(dba["psql"].get<std::string>(), "SELECT current_user, email FROM customers WHERE id = 2");
+  CHECK(r.out == "dba|" + cluster.psql({"-At", "-c", "SELECT email FROM customers WHERE id = 2"}, kShopDb).out);
+  const auto old = wf::call(pgveil, token["alice"], "GET", "/v1/grants/" + id);
+  CHECK(old.body["state"] == "revoked");
+  CHECK_THAT(old.body["revoke_reason"].get<std::string>(), Contains("superseded by grant " + glass_id));
+  r = psql(support["psql"].get<std::string>(), "SELECT 1");
+  CHECK(r.exit_code != 0);   // the old secret does not open the new grant
 }

@@ -4,7 +4,7 @@
   masking_psycopg.py CONNINFO     prints one JSON object
 
 The same masked columns of mask_matrix read four ways a driver reads them: a plain (text)
-cursor, a binary=True cursor (Bind result format 1), a server-side cursor fetched in batches
+cursor, a binary=True cursor (Bind result format 1; numeric and text[] included), a server-side cursor fetched in batches
 (DECLARE/FETCH), and COPY TO STDOUT; plus a refused statement and recovery after it. Values are
 printed as str() of what psycopg parsed, so ints, dates, uuids and json must have parsed.
 Run with /usr/bin/python3 (Debian's, with python3-psycopg).
@@ -17,8 +17,9 @@ import psycopg
 
 COLUMNS = "id, r_text, n_text, p_text, e_text, g_date, g_int, h_int, h_bigint, t_numeric, h_uuid, e_json, p_array"
 QUERY = f"SELECT {COLUMNS} FROM mask_matrix ORDER BY id"
-# pgveil has no binary codec for numeric and arrays: those columns are refused in binary.
-BINARY_COLUMNS = "id, r_text, n_text, p_text, e_text, g_date, g_int, h_int, h_bigint, h_uuid, e_json"
+# Every column in binary too (numeric and text[] included); a two-dimensional array has no
+# binary codec in pgveil and is refused.
+BINARY_COLUMNS = COLUMNS
 
 
 def render(row):
@@ -37,12 +38,11 @@ def main():
         with conn.cursor(binary=True) as cur:
             cur.execute(f"SELECT {BINARY_COLUMNS} FROM mask_matrix ORDER BY id")
             out["binary"] = [render(r) for r in cur.fetchall()]
-            out["text_subset"] = [row[:9] + row[10:12] for row in out["text"]]
             try:
-                cur.execute("SELECT t_numeric FROM mask_matrix")
-                out["binary_numeric"] = "allowed"
+                cur.execute("SELECT ARRAY[['jane.doe@example.com']]")
+                out["binary_2d"] = "allowed"
             except psycopg.Error as e:
-                out["binary_numeric"] = e.sqlstate
+                out["binary_2d"] = e.sqlstate
         conn.rollback()
         with conn.cursor(name="masked_cursor") as cur:
             cur.itersize = 1

@@ -103,6 +103,17 @@ TEST_CASE("masking: pgveil mask shows the rule or detector and the output", "[ma
         mask({"--profile", "pii-strict", "--column", "email", "--null", "--json"}).out);
     CHECK(null["output"].is_null());
   }
+  SECTION("a user_type rule matches the declared type and the domains it is over: --user-type") {
+    const std::vector<std::string> args{"--profile", "pii-strict", "--table", "handles", "--column", "handle",
+                                        "--value", "h:x@y.com", "--json"};
+    auto with = args;
+    with.insert(with.end(), {"--user-type", "contact_handle,handle_base"});
+    const auto r = nlohmann::json::parse(mask(with).out);
+    CHECK(r["action"] == "mask");
+    CHECK(r["output"].get<std::string>().size() == 10);   // hash length 10
+    const auto plain = nlohmann::json::parse(mask(args).out);
+    CHECK(plain["action"] == "detect");   // a text column: the value detectors
+  }
   SECTION("usage errors exit 2; --help exits 0") {
     CHECK(mask({"--profile", "nope", "--column", "email", "--value", "x"}).exit_code == 2);
     CHECK(mask({"--profile", "pii-strict", "--column", "email", "--type", "notatype", "--value", "x"}).exit_code == 2);

@@ -196,6 +196,7 @@ TEST_CASE("operations: check-config", "[operations][itf]") {
     ::mkdir((dir.path() + "/secrets").c_str(), 0700);
     testsupport::write_file(dir.path() + "/secrets/support_ro", "support-secret\n", 0600);
     testsupport::write_file(dir.path() + "/secrets/pgveil_hmac", "0123456789abcdef0123456789abcdef\n", 0600);
+    testsupport::write_file(dir.path() + "/secrets/admin_token", std::string(64, 'a') + "\n", 0600);
     const std::vector<std::string> env = {"PGVEIL_DEMO_DBA_PASSWORD=dba-secret"};
     const auto r = pgveil_cli({"--config", path, "check-config"}, env);
     INFO(r.out << r.err);

@@ -312,6 +312,8 @@ TEST_CASE("clients: psycopg 3 behaves the same directly and through pgveil", "[r
   CHECK(d["copy"]["after_bad"] == 1003);
   CHECK(d["pipeline"]["error"]["sqlstate"] == "22012");
   CHECK(d["pipeline"]["ok"] == nlohmann::json::parse("[[1], [2], [3]]"));
+  CHECK(d["pipeline"]["rows_after_error"] == nlohmann::json::array());
+  CHECK(d["pipeline"]["piped"] == nlohmann::json::parse("[100, 504950]"));
   CHECK(d["notifies"]["self"] == nlohmann::json::parse(R"([["itc_py", "self ✓"]])"));
   CHECK(d["notifies"]["other"] == nlohmann::json::parse(R"(["itc_py", "from other", true])"));
 

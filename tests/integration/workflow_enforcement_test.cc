@@ -17,22 +17,8 @@ using testsupport::PgConn;
 using testsupport::PgveilProcess;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-PgConn connect_as(const PgveilProcess& pgveil, const std::string& user, const std::string& secret,
-                  const std::string& app) {
-  auto conn = PgConn::connect(pgveil.conninfo(user, "prod", secret) + " application_name=" + app, 10s);
-  if (!conn) FAIL("connect: " << conn.error().to_string());
-  return std::move(*conn);
-}
-
-// Starts pg_sleep(30) on `conn` and waits until its backend runs upstream.
-void start_long_query(PgConn& conn, const std::string& app) {
-  REQUIRE(PQsendQuery(conn.get(), "SELECT pg_sleep(30)") == 1);
-  REQUIRE(itf::wait_backends(app, 1, 3s));
-}
-
-}  // namespace
+using wf::connect_as;
+using wf::start_long_query;
 
 TEST_CASE("workflow enforcement: revoke, kill and supersession end sessions mid-query within a second",
           "[workflow][itf]") {

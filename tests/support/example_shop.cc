@@ -44,6 +44,11 @@ std::string example_config(const std::string& upstream_db, const std::string& pa
   write_file(hmac, "example-hmac-key-of-32-bytes-0123\n", 0600);
   rewrite("file: secrets/pgveil_hmac", "file: " + hmac);
   rewrite("user: postgres", "user: dba");
+  // The admin API on its own free port, with the bootstrap token kExampleAdminToken.
+  rewrite("  listen: 127.0.0.1:6433", "  listen: 127.0.0.1:{{ADMIN_PORT}}");
+  const std::string admin_token = std::filesystem::path(password_file).parent_path().string() + "/admin_token";
+  write_file(admin_token, std::string(kExampleAdminToken) + "\n", 0600);
+  rewrite("token_file: secrets/admin_token", "token_file: " + admin_token);
   return yaml;
 }
 

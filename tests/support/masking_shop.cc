@@ -24,6 +24,20 @@ CREATE OR REPLACE FUNCTION customers_named(p text) RETURNS SETOF customers LANGU
   AS $$ SELECT * FROM customers WHERE last_name LIKE p $$;
 CREATE OR REPLACE VIEW order_owners AS SELECT id, customer_id, ssn_of(customer_id) AS owner FROM orders;
 GRANT SELECT ON customer_contacts, contact_digest, contacts_again, order_owners TO support_ro;
+DROP TABLE IF EXISTS handles;
+DROP DOMAIN IF EXISTS contact_handle;
+DROP DOMAIN IF EXISTS handle_base;
+CREATE DOMAIN handle_base AS text;
+CREATE DOMAIN contact_handle AS handle_base CHECK (VALUE LIKE 'h:%');
+CREATE TABLE handles (id int PRIMARY KEY, handle contact_handle);
+INSERT INTO handles SELECT id, 'h:' || email FROM customers WHERE id <= 25;
+GRANT SELECT ON handles TO support_ro;
+DROP TABLE IF EXISTS tax_records;
+CREATE TABLE tax_records (id int, tax_ref text) PARTITION BY RANGE (id);
+CREATE TABLE tax_records_low PARTITION OF tax_records FOR VALUES FROM (0) TO (13);
+CREATE TABLE tax_records_high PARTITION OF tax_records FOR VALUES FROM (13) TO (1000);
+INSERT INTO tax_records SELECT id, 'ref ' || last_name FROM customers WHERE id <= 25;
+GRANT SELECT ON tax_records, tax_records_low, tax_records_high TO support_ro;
 ANALYZE customers;
 
 DROP TABLE IF EXISTS mask_matrix;
@@ -57,6 +71,12 @@ std::string column_rules() {
           mask: { partial: { keep_last: 4 } }
         - match: { table: public.customers, column: address }
           mask: redact
+        - match: { type: inet }
+          mask: redact
+        - match: { table: public.tax_records, column: tax_ref }
+          mask: redact
+        - match: { user_type: handle_base }
+          mask: { hash: { length: 10 } }
       values:
         detect: [email, payment_card, iban, phone, national_id]
         mask: redact
@@ -137,7 +157,8 @@ World::World() {
   }
   auto conn = PgConn::must_connect(cluster.conninfo(kDatabase));
   const auto rows = conn.must(
-      "SELECT ssn, email, first_name, last_name, phone, iban, card_number, address, date_of_birth::text "
+      "SELECT ssn, email, first_name, last_name, phone, iban, card_number, address, date_of_birth::text, "
+      "host(ip_address) "
       "FROM customers WHERE id <= " + std::to_string(kSampleCustomers));
   for (const auto& row : rows) {
     for (const auto& v : row) {

@@ -1,7 +1,10 @@
 // The masking integration tests' world (issue #4): the example shop (examples/schema.sql) in its
 // own database, plus what an adversary with a support grant would find there — views and SQL
 // functions a superuser created over the masked columns, a table of typed values for the mask ×
-// format matrix — and one pgveil whose roles use masking profiles:
+// format matrix, a table whose column has a domain type (handles.handle, contact_handle over
+// handle_base over text, masked by a user_type rule; customers.ip_address by a type rule), a
+// partitioned table whose rule is on the parent (tax_records.tax_ref) — and
+// one pgveil whose roles use masking profiles:
 //   support    pii-strict   (as in examples/pgveil.yaml: refuse what cannot be proven)
 //   strict     pii-strict + refuse_predicates: true
 //   detecting  pii-strict with on_unprovable: detect
@@ -30,7 +33,8 @@ class World {
   // Straight to PostgreSQL as the brokered login (support_ro), no masking.
   std::string direct() const;
   // Personal data of the example shop that must never come back raw: every value of the masked
-  // columns of customers 1..kSampleCustomers (at least 5 characters, to avoid chance matches).
+  // columns of customers 1..kSampleCustomers (at least 5 characters, to avoid chance matches),
+  // their IP addresses among them.
   const std::vector<std::string>& raw_values() const { return raw_; }
   // The first raw value of `text` found, or "" if none.
   std::string leaked_in(std::string_view text) const;

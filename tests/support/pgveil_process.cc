@@ -31,7 +31,8 @@ int open_for_append(const std::string& path) {
 
 }  // namespace
 
-PgveilProcess::PgveilProcess(std::string yaml, std::vector<std::string> env, std::string binary)
+PgveilProcess::PgveilProcess(std::string yaml, std::vector<std::string> env, std::string binary,
+                             std::vector<std::string> serve_args)
     : dir_(std::make_unique<TempDir>("pgveil-proc")),
       binary_(binary.empty() ? std::string(PGVEIL_BINARY) : std::move(binary)),
       env_(std::move(env)) {
@@ -55,6 +56,7 @@ PgveilProcess::PgveilProcess(std::string yaml, std::vector<std::string> env, std
   SpawnSpec spec;
   // --config before the subcommand: it is an option of the top-level command (README).
   spec.argv = {binary_, "--config", config_path_, "serve"};
+  spec.argv.insert(spec.argv.end(), serve_args.begin(), serve_args.end());
   spec.env = env_;
   spec.cwd = dir();
   spec.stdout_fd = out_fd;

@@ -32,8 +32,9 @@ class PgveilProcess {
   // Waits at most 20 s until the listen port accepts TCP; throws std::runtime_error with
   // pgveil's stderr if it exits first or never listens.
   // binary: the executable to run; empty = PGVEIL_BINARY (the harness's own tests use a fake).
+  // serve_args: more arguments after `serve` (e.g. --test-clock).
   explicit PgveilProcess(std::string yaml, std::vector<std::string> env = {},
-                         std::string binary = {});
+                         std::string binary = {}, std::vector<std::string> serve_args = {});
   PgveilProcess(const PgveilProcess&) = delete;
   PgveilProcess& operator=(const PgveilProcess&) = delete;
   ~PgveilProcess();  // stop()

@@ -1,7 +1,9 @@
 #include "support/workflow_env.h"
 
+#include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #ifndef PGVEIL_BINARY
@@ -64,13 +66,29 @@ std::string issue_token(const testsupport::PgveilProcess& pgveil, const std::str
   return answer.body.at("token").get<std::string>();
 }
 
+ClockFile::ClockFile() : dir_("pgveil-clock"), path_(dir_.path() + "/offset") { set(std::chrono::seconds(0)); }
+
+void ClockFile::set(std::chrono::seconds offset) {
+  testsupport::write_file(path_ + ".new", std::to_string(offset.count()) + "\n", 0600);
+  if (std::rename((path_ + ".new").c_str(), path_.c_str()) != 0) throw std::runtime_error("rename " + path_);
+}
+
+std::string ClockFile::env_entry() const { return "PGVEIL_TEST_CLOCK_FILE=" + path_; }
+
 testsupport::RunResult cli(const testsupport::PgveilProcess& pgveil, const std::string& token,
                            const std::vector<std::string>& args) {
+  return cli_at(pgveil, "http://127.0.0.1:" + std::to_string(pgveil.admin_port()), token, args);
+}
+
+testsupport::RunResult cli_at(const testsupport::PgveilProcess& pgveil, const std::string& server,
+                              const std::string& token, const std::vector<std::string>& args,
+                              const std::vector<std::string>& extra_env) {
   std::vector<std::string> argv = {PGVEIL_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   auto environment = env();
-  environment.push_back("PGVEIL_SERVER=http://127.0.0.1:" + std::to_string(pgveil.admin_port()));
+  environment.push_back("PGVEIL_SERVER=" + server);
   environment.push_back("PGVEIL_TOKEN=" + token);
+  environment.insert(environment.end(), extra_env.begin(), extra_env.end());
   testsupport::RunOptions options;
   options.env = std::move(environment);
   options.timeout = std::chrono::seconds(60);
@@ -94,6 +112,19 @@ nlohmann::json approved_grant(const testsupport::PgveilProcess& pgveil, const st
   grant["secret"] = secret.body.at("secret");
   grant["psql"] = secret.body.at("psql");
   return grant;
+}
+
+testsupport::PgConn connect_as(const testsupport::PgveilProcess& pgveil, const std::string& user,
+                               const std::string& secret, const std::string& app) {
+  auto conn = testsupport::PgConn::connect(pgveil.conninfo(user, "prod", secret) + " application_name=" + app,
+                                           std::chrono::seconds(10));
+  if (!conn) FAIL("connect: " << conn.error().to_string());
+  return std::move(*conn);
+}
+
+void start_long_query(testsupport::PgConn& conn, const std::string& app) {
+  REQUIRE(PQsendQuery(conn.get(), "SELECT pg_sleep(30)") == 1);
+  REQUIRE(itf::wait_backends(app, 1, std::chrono::seconds(3)));
 }
 
 }  // namespace wf

@@ -214,3 +214,58 @@ TEST_CASE("report HTML escapes what came from the log", "[audit][report]") {
   CHECK_THAT(html, Catch::Contains("&lt;script&gt;x&lt;/script&gt;"));
   CHECK_THAT(html, Catch::Contains("&quot;quoted&quot; &amp; &lt;tag&gt;"));
 }
+
+TEST_CASE("report: issued, k-of-n approvals, cancelled, superseded and secret steps", "[audit][report]") {
+  using audit::GrantAction;
+  using audit::GrantEvent;
+  const auto t = at("2026-12-05T10:00:00Z");
+  std::vector<audit::Event> events;
+  events.emplace_back(GrantEvent{GrantAction::kIssued, 30, "ops1", "prod", "dba", "cli:root", "maintenance INC-9",
+                                 t, t + std::chrono::hours(1)}, t);
+  GrantEvent first{GrantAction::kApproved, 31, "alice", "prod", "support", "bob", "", {}, {}};
+  first.approvals = 1;
+  first.approvals_required = 2;
+  GrantEvent second = first;
+  second.by = "carol";
+  second.approvals = 2;
+  second.not_before = t;
+  second.not_after = t + std::chrono::hours(2);
+  events.emplace_back(GrantEvent{GrantAction::kRequested, 31, "alice", "prod", "support", "alice", "INC-10", {}, {}}, t);
+  events.emplace_back(first, t);
+  events.emplace_back(second, t);
+  events.emplace_back(GrantEvent{GrantAction::kSecretClaimed, 31, "alice", "prod", "support", "alice", "", {}, {}}, t);
+  GrantEvent superseded{GrantAction::kSuperseded, 31, "alice", "prod", "support", "dave", "superseded by grant 33", {}, {}};
+  superseded.superseded_by = 33;
+  events.emplace_back(superseded, t + std::chrono::minutes(5));
+  events.emplace_back(GrantEvent{GrantAction::kCancelled, 32, "erin", "prod", "support", "erin", "not needed", {}, {}}, t);
+
+  audit::ReportBuilder builder(december());
+  for (const auto& e : events) builder.add(nlohmann::json::parse(audit::to_line(e)));
+  const auto r = std::move(builder).finish({}, at("2027-01-02T00:00:00Z"));
+
+  const auto& issued = grant(r, 30);
+  REQUIRE(issued.requested);
+  CHECK(issued.requested->by == "cli:root");
+  CHECK(issued.requested->reason == "maintenance INC-9");
+  REQUIRE(issued.approvals.size() == 1);
+  CHECK(issued.approvals[0].by == "cli:root");
+  CHECK(issued.not_after == t + std::chrono::hours(1));
+
+  const auto& two = grant(r, 31);
+  REQUIRE(two.approvals.size() == 2);
+  CHECK(two.approvals[0].by == "bob");
+  CHECK(two.approvals[0].reason == "approval 1 of 2");
+  CHECK(two.approvals[1].reason == "approval 2 of 2");
+  CHECK(two.not_before == t);
+  REQUIRE(two.secret_claimed);
+  REQUIRE(two.revoked);
+  CHECK(two.revoked->reason == "superseded by grant 33");
+  CHECK(audit::grant_state(two, r.to) == "revoked");
+
+  const auto& cancelled = grant(r, 32);
+  REQUIRE(cancelled.cancelled);
+  CHECK(audit::grant_state(cancelled, r.to) == "cancelled");
+  const auto md = audit::render_report_markdown(r);
+  CHECK(md.find("approval 2 of 2") != std::string::npos);
+  CHECK(md.find("Cancelled by **erin**") != std::string::npos);
+}

@@ -29,6 +29,7 @@ TEST_CASE("syslog: severity by event type, facilities by name", "[audit][syslog]
   CHECK(audit::syslog_severity("auth_failure") == 4);
   CHECK(audit::syslog_severity("grant_approved") == 5);
   CHECK(audit::syslog_severity("session_start") == 5);
+  CHECK(audit::syslog_severity("token_revoked") == 5);
   CHECK(audit::syslog_severity("statement") == 6);
   CHECK(audit::syslog_facility("local0") == 16);
   CHECK(audit::syslog_facility("authpriv") == 10);

@@ -142,3 +142,26 @@ TEST_CASE("log follower: reads appended lines and follows the file sink across r
     CHECK(seen == std::vector<std::uint64_t>{written + 1});
   }
 }
+
+TEST_CASE("tail: event type lists for --type and the stream's ?type=", "[audit][tail]") {
+  const auto types = audit::parse_event_types("statement,grant_superseded,token_issued");
+  REQUIRE(types);
+  CHECK(*types == std::vector<std::string>{"statement", "grant_superseded", "token_issued"});
+  const auto bad = audit::parse_event_types("statement,nonsense");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().find("unknown event type \"nonsense\"") != std::string::npos);
+  CHECK(bad.error().find("grant_secret_claimed") != std::string::npos);  // the known ones are listed
+  CHECK_FALSE(audit::parse_event_types(""));
+}
+
+TEST_CASE("tail line: approval k of n and token events", "[audit][tail]") {
+  audit::GrantEvent approved{audit::GrantAction::kApproved, 12, "alice", "prod", "support", "bob", "", {}, {}};
+  approved.approvals = 1;
+  approved.approvals_required = 2;
+  const auto line = audit::format_tail_line(event(approved), false);
+  CHECK(line.find("grant_approved") != std::string::npos);
+  CHECK(line.find("role support on prod by bob (1 of 2)") != std::string::npos);
+  const auto token = audit::format_tail_line(event(audit::TokenEvent{true, 3, "erin", "admin"}), false);
+  CHECK(token.find("token_revoked") != std::string::npos);
+  CHECK(token.find("API token 3 of erin by admin") != std::string::npos);
+}

@@ -85,7 +85,7 @@ std::unique_ptr<audit::Writer> writer_with(ControlledSink*& out, audit::WriterOp
 
 }  // namespace
 
-TEST_CASE("writer: group commit acknowledges a batch only after it is written and fsynced", "[audit][writer]") {
+TEST_CASE("writer: group commit acknowledges a batch only after it is written, then fsyncs it", "[audit][writer]") {
   audit_test::TempDir dir;
   audit::FileSinkOptions file_options;
   file_options.path = dir.path() / "audit.jsonl";
@@ -117,10 +117,13 @@ TEST_CASE("writer: group commit acknowledges a batch only after it is written an
     REQUIRE(t.wait_for(5s) == Outcome::kRecorded);
     CHECK(t.may_proceed());
   }
-  // Every acknowledged event is in the file, chained; two batches, two fsyncs.
+  // Every acknowledged event is in the file, chained; two batches, each fsynced behind the
+  // writer (one fsync may cover both).
   CHECK(audit_test::read_lines(file_options.path).size() == 11);
   CHECK(gate->batch_sizes() == std::vector<std::size_t>{1, 10});
-  CHECK(file_sink->fsync_count() == 2);
+  for (int i = 0; i < 500 && file_sink->fsync_count() == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(file_sink->fsync_count() >= 1);
+  CHECK(file_sink->fsync_count() <= 2);
   writer->close();
   const auto files = audit::FileSink::chain_files(file_options.path);
   const auto report = audit::verify_files(test_key(), files);

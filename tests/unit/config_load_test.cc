@@ -329,6 +329,8 @@ TEST_CASE("examples/pgveil.yaml loads with its secrets provided", "[config]") {
   ::chmod(secret.c_str(), 0600);
   const std::string hmac = dir.write("secrets/pgveil_hmac", "0123456789abcdef0123456789abcdef\n");
   ::chmod(hmac.c_str(), 0600);
+  const std::string admin_token = dir.write("secrets/admin_token", std::string(64, 'a') + "\n");
+  ::chmod(admin_token.c_str(), 0600);
 
   auto result = proxy::load_config(copy, fake_env({{"PGVEIL_DEMO_DBA_PASSWORD", "dba-pw"}}));
   if (!result) FAIL(config_test::dump(result.error()));
@@ -344,7 +346,12 @@ TEST_CASE("examples/pgveil.yaml loads with its secrets provided", "[config]") {
   CHECK(prod->logins.at("support_ro").password == "support-pw");
   CHECK(prod->logins.at("dba").password == "dba-pw");
   CHECK(prod->logins.at("dba").password_source == "env PGVEIL_DEMO_DBA_PASSWORD");
-  CHECK(config.people.size() == 2);
+  CHECK(config.people.size() == 4);
+  CHECK(config.admin.enabled);
+  CHECK(config.admin.listen.host == "127.0.0.1");
+  CHECK(config.admin.listen.port == 6433);
+  CHECK(config.admin.token == std::string(64, 'a'));
+  CHECK_FALSE(config.admin.https());
   const proxy::Role* support = config.role("support");
   REQUIRE(support != nullptr);
   CHECK(support->statements == "read-only");
@@ -357,6 +364,14 @@ TEST_CASE("examples/pgveil.yaml loads with its secrets provided", "[config]") {
   REQUIRE(breakglass != nullptr);
   CHECK(breakglass->max_duration == 1h);
   CHECK(config.login_for(*breakglass, "prod")->user == "postgres");
+  CHECK(breakglass->approvals == 2);
+  CHECK(support->requesters == std::vector<std::string>{"engineering"});
+  CHECK(support->approvers == std::vector<std::string>{"oncall-leads"});
+  const proxy::Role* oncall = config.role("oncall_ro");
+  REQUIRE(oncall != nullptr);
+  CHECK(oncall->auto_approve == std::vector<std::string>{"oncall"});
+  CHECK(oncall->statements == "read-only");
+  CHECK(oncall->masking == "pii-strict");
 
   // Without the secrets, it names both missing sources.
   auto missing = proxy::load_config(copy, fake_env());

@@ -145,6 +145,37 @@ TEST_CASE("tokenize preserves the format deterministically", "[masking][masks]")
   CHECK(valid_text_form({kDate, -1}, run(m, kDate, "2001-02-03").text));
 }
 
+TEST_CASE("tokenize on numeric changes fraction digits too, keeping the shape", "[masking][masks]") {
+  const Mask m = mask_of("tokenize");
+  int integer_changed = 0, fraction_changed = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string in = fmt::format("{}.{:02}", 1000 + i * 37, i % 100);
+    const std::string out = run(m, kNumeric, in).text;
+    INFO(in << " -> " << out);
+    REQUIRE(out.size() == in.size());
+    CHECK(out[4] == '.');
+    CHECK(out[0] != '0');
+    CHECK(valid_text_form({kNumeric, -1}, out));
+    CHECK(run(m, kNumeric, in).text == out);
+    integer_changed += out.substr(0, 4) != in.substr(0, 4) ? 1 : 0;
+    fraction_changed += out.substr(5) != in.substr(5) ? 1 : 0;
+  }
+  // Each digit is shifted by the keyed stream: a two-digit fraction stays the same 1 time in 100.
+  CHECK(integer_changed > 190);
+  CHECK(fraction_changed > 180);
+  CHECK(run(m, kNumeric, "-0.5").text.starts_with("-"));
+  CHECK(run(m, kNumeric, "-0.5").text.size() == 4);
+}
+
+TEST_CASE("masks on integer arrays apply to each element", "[masking][masks]") {
+  const std::string hashed = run(mask_of("hash"), 1007, "{123456,NULL,-7}").text;
+  REQUIRE(hashed.starts_with("{\""));
+  CHECK(hashed.find("NULL") != std::string::npos);
+  CHECK(hashed.find("123456") == std::string::npos);
+  CHECK(is_null(run(mask_of("redact"), 1007, "{1,2}")) == false);   // elements become NULL, the array stays
+  CHECK(run(mask_of("redact"), 1007, "{1,2}").text == "{NULL,NULL}");
+}
+
 TEST_CASE("replace applies an RE2 rewrite; a result the type rejects becomes NULL", "[masking][masks]") {
   const Mask m = mask_of(R"({replace: {pattern: '(\d{3})\d+', replacement: '\1***'}})");
   CHECK(run_text(m, "ref 1234567 and 98765") == "ref 123*** and 987***");

@@ -183,7 +183,7 @@ TEST_CASE("plan: fast path when nothing needs masking", "[masking][plan]") {
 TEST_CASE("plan: fail closed", "[masking][plan]") {
   const auto profile = load_profile(kRules, "strict");
   SECTION("binary column whose type has no codec and needs a mask") {
-    const Plan plan = build_plan(profile, std::vector{column("balance", 6, 1700, 1)}, resolve);
+    const Plan plan = build_plan(profile, std::vector{column("balance", 6, 1186, 1)}, resolve);   // interval
     REQUIRE(plan.refusal() != nullptr);
     CHECK(plan.refusal()->reason.find("binary format") != std::string::npos);
     std::string out;
@@ -193,8 +193,15 @@ TEST_CASE("plan: fail closed", "[masking][plan]") {
     CHECK(r.error().kind == MaskError::Kind::kRefused);
     CHECK(out.empty());
   }
-  SECTION("binary text[] that must be scanned") {
-    CHECK(build_plan(profile, std::vector{column("tags", 0, 1009, 1)}, resolve).refusal() != nullptr);
+  SECTION("binary text[] is scanned; a two-dimensional one cannot be decoded and is an error") {
+    const Plan plan = build_plan(profile, std::vector{column("tags", 0, 1009, 1)}, resolve);
+    REQUIRE(plan.refusal() == nullptr);
+    CHECK(plan.columns()[0].kind == ColumnAction::Kind::kDetect);
+    const std::string two_d = be32(2) + be32(0) + be32(25) + be32(1) + be32(1) + be32(1) + be32(1) + be32(1) + "x";
+    std::string out;
+    const std::string body = body_of({two_d});
+    CHECK_FALSE(mask_data_row(plan, pgwire::as_bytes(body), out).has_value());
+    CHECK(out.empty());
   }
   SECTION("binary user-defined type that must be scanned") {
     CHECK(build_plan(profile, std::vector{column("mood", 0, 16999, 1)}, resolve).refusal() != nullptr);
@@ -277,6 +284,20 @@ TEST_CASE("binary codecs round-trip through the text form", "[masking][rows]") {
       {1184, "2024-02-29 12:00:00+00"},
       {2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
       {3802, "{\"a\": 1}"},
+      {1700, "12345.67"},
+      {1700, "-0.5"},
+      {1700, "0"},
+      {1700, "0.000"},
+      {1700, "100000000.0001"},
+      {1700, "-0.00001230"},
+      {1700, "NaN"},
+      {1700, "-Infinity"},
+      {1009, R"({"a","b c","q\"uote",NULL})"},
+      {1015, R"([0:1]={"x","y"})"},
+      {1009, "{}"},
+      {1007, R"({"1","-2",NULL})"},
+      {1016, R"({"-9223372036854775808"})"},
+      {3807, R"({"{\"a\": 1}"})"},
   };
   for (const auto& [oid, text] : values) {
     INFO(oid << " " << text);
@@ -291,6 +312,20 @@ TEST_CASE("binary codecs round-trip through the text form", "[masking][rows]") {
   std::string text;
   CHECK_FALSE(binary_to_text({23, -1}, pgwire::as_bytes(std::string("\0\0\0", 3)), text));
   CHECK_FALSE(binary_to_text({3802, -1}, pgwire::as_bytes(std::string("\2{}")), text));
+  // numeric_send's layout: ndigits 3, weight 1, positive, dscale 2, base-10000 digits 1 2345 6700.
+  std::string numeric;
+  REQUIRE(text_to_binary({1700, -1}, "12345.67", numeric));
+  CHECK(numeric == std::string("\0\3\0\1\0\0\0\2\0\1", 10) + "\x09\x29" + "\x1a\x2c");
+  CHECK_FALSE(text_to_binary({1700, -1}, "1e5", numeric));
+  CHECK_FALSE(binary_to_text({1700, -1}, pgwire::as_bytes(std::string("\0\1\0\0\0\0\0\0\x27\x10", 10)), text));
+  // Arrays: unquoted elements parse too; an element that is not of the type fails.
+  std::string array;
+  REQUIRE(text_to_binary({1007, -1}, "{1, 2 ,NULL}", array));
+  CHECK(array == be32(1) + be32(1) + be32(23) + be32(3) + be32(1) + be32(4) + be32(1) + be32(4) + be32(2) +
+                     be32(0xFFFFFFFF));
+  CHECK_FALSE(text_to_binary({1007, -1}, "{x}", array));
+  CHECK_FALSE(text_to_binary({1009, -1}, "{{a}}", array));
+  CHECK_FALSE(binary_to_text({1007, -1}, pgwire::as_bytes(be32(1) + be32(0) + be32(25) + be32(0) + be32(1)), text));
   // timestamptz in binary is UTC: an offset in the text form is applied.
   std::string a, b;
   REQUIRE(text_to_binary({1184, -1}, "2024-01-01 01:00:00+01", a));

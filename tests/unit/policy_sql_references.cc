@@ -84,6 +84,60 @@ TEST_CASE("sql references: predicate columns decide which rows come back or thei
   CHECK(analyze_sql("SELECT count(*) FILTER (WHERE ssn > '5') FROM customers")->predicate_columns.contains("ssn"));
 }
 
+TEST_CASE("sql references: predicates hidden behind positions, aliases, USING, LIMIT and whole rows",
+          "[policy][sql]") {
+  const auto predicates = [](const char* sql) {
+    auto r = analyze_sql(sql);
+    REQUIRE(r);
+    return r->predicate_columns;
+  };
+  CHECK(predicates("SELECT id, ssn FROM customers ORDER BY 2").contains("ssn"));
+  CHECK(predicates("SELECT id, ssn AS x FROM customers ORDER BY x").contains("ssn"));
+  CHECK(predicates("SELECT lower(email) AS e, count(*) FROM customers GROUP BY e").contains("email"));
+  CHECK(predicates("SELECT DISTINCT ON (1) email, id FROM customers").contains("email"));
+  CHECK_FALSE(predicates("SELECT id, ssn FROM customers ORDER BY 1").contains("ssn"));
+  CHECK(predicates("SELECT c.id FROM customers c JOIN customers d USING (email)").contains("email"));
+  CHECK(predicates("SELECT id FROM customers LIMIT (SELECT length(ssn) FROM customers WHERE id = 1)").contains("ssn"));
+  CHECK(predicates("SELECT id FROM customers OFFSET (SELECT ascii(ssn) FROM customers LIMIT 1)").contains("ssn"));
+  CHECK(predicates("SELECT c.id FROM customers c, generate_series(1, length(c.ssn)) g").contains("ssn"));
+  CHECK(analyze_sql("SELECT id FROM customers c WHERE c::text LIKE '%1%'")->predicate_any);
+  CHECK(analyze_sql("SELECT id FROM customers c WHERE (c).ssn LIKE '1%'")->predicate_any);
+  CHECK(analyze_sql("SELECT id FROM customers c WHERE row_to_json(c.*)::text LIKE '%1%'")->predicate_any);
+  CHECK(analyze_sql("SELECT * FROM customers ORDER BY 3")->predicate_any);
+  CHECK(analyze_sql("SELECT id FROM customers NATURAL JOIN people")->predicate_any);
+  CHECK_FALSE(analyze_sql("SELECT id, row_to_json(c) FROM customers c WHERE id = 1")->predicate_any);
+}
+
+TEST_CASE("sql references: stars that may come out computed, NATURAL joins", "[policy][sql]") {
+  CHECK_FALSE(analyze_sql("SELECT * FROM customers")->nested_star);
+  CHECK_FALSE(analyze_sql("CREATE TABLE t AS SELECT * FROM customers")->nested_star);
+  CHECK(analyze_sql("SELECT * FROM customers UNION ALL SELECT * FROM customers")->nested_star);
+  CHECK(analyze_sql("TABLE customers UNION TABLE customers")->nested_star);
+  CHECK(analyze_sql("SELECT c || '' FROM (SELECT * FROM customers) AS q(a, b, c)")->nested_star);
+  CHECK(analyze_sql("WITH x(a, b) AS (SELECT * FROM customers) SELECT b || '' FROM x")->nested_star);
+  CHECK(analyze_sql("SELECT x.* FROM customers c, LATERAL (SELECT c.*) x")->nested_star);
+  CHECK(analyze_sql("SELECT * FROM customers NATURAL FULL JOIN people")->natural_join);
+  CHECK(analyze_sql("SELECT id, ssn FROM customers UNION SELECT 1, 'x' ORDER BY 2")->predicate_columns.contains("ssn"));
+}
+
+TEST_CASE("sql references: statements that store rows, functions the session creates", "[policy][sql]") {
+  CHECK(analyze_sql("CREATE TEMP TABLE t AS SELECT ssn FROM customers")->writes);
+  CHECK(analyze_sql("SELECT ssn INTO TEMP t FROM customers")->writes);
+  CHECK(analyze_sql("INSERT INTO notes SELECT email FROM customers")->writes);
+  CHECK(analyze_sql("UPDATE notes SET body = (SELECT email FROM customers LIMIT 1)")->writes);
+  CHECK(analyze_sql("CREATE TEMP VIEW v AS SELECT ssn AS x FROM customers")->writes);
+  CHECK_FALSE(analyze_sql("SELECT ssn FROM customers")->writes);
+  CHECK_FALSE(analyze_sql("DELETE FROM notes WHERE id = 1")->writes);
+  CHECK(analyze_sql("ALTER TABLE customers RENAME COLUMN first_name TO x")->redefines);
+  CHECK(analyze_sql("ALTER TABLE customers ADD COLUMN x text GENERATED ALWAYS AS (first_name) STORED")->redefines);
+  CHECK(analyze_sql("ALTER TABLE customers SET SCHEMA archive")->redefines);
+  CHECK(analyze_sql("CREATE TRIGGER t AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION f()")->redefines);
+  CHECK_FALSE(analyze_sql("CREATE TABLE notes (id int)")->redefines);
+  const auto f = analyze_sql("CREATE FUNCTION pg_temp.leak() RETURNS text LANGUAGE sql AS 'SELECT 1'");
+  REQUIRE(f);
+  CHECK(f->created_functions == std::set<std::string>{"leak"});
+}
+
 TEST_CASE("sql references: renamed columns, DO blocks, SHOW, PREPARE/EXECUTE", "[policy][sql]") {
   CHECK(analyze_sql("SELECT upper(f) FROM customers AS c(i, f)")->renamed_columns);
   CHECK(analyze_sql("SELECT j.a FROM (customers JOIN orders USING (id)) AS j(a)")->renamed_columns);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "proxy/metrics.h"
+#include "proxy/proxy_metrics.h"
 
 using Catch::Matchers::Contains;
 
@@ -39,4 +40,36 @@ TEST_CASE("metrics: Prometheus text for counters, gauges, histograms and collect
                             "pgveil_latency_seconds_sum 2.35\n"
                             "pgveil_latency_seconds_count 3\n"));
   CHECK_THAT(text, Contains("pgveil_collected 7\n"));
+}
+
+TEST_CASE("proxy metrics: statements by kind, duration, masked values, refusals, session ends", "[proxy][metrics]") {
+  proxy::Metrics registry;
+  proxy::ProxyMetrics series(registry);
+  series.statement("SELECT");
+  series.statement("SELECT");
+  series.statement("UPDATE");
+  series.statement("SOMETHING_NEW");  // not a known kind: OTHER, never a new series
+  series.statement_done(std::chrono::microseconds(1500), 4);
+  series.statement_done(std::chrono::microseconds(40'000), 0);
+  series.refusal("statement", "42501");
+  series.refusal("admission", "28000");
+  series.refusal("admission", "28000");
+  series.session_ended("client \"x\" terminated");
+  const std::string text = registry.render();
+  CHECK_THAT(text, Contains("pgveil_statements_total{kind=\"SELECT\"} 2\n"));
+  CHECK_THAT(text, Contains("pgveil_statements_total{kind=\"UPDATE\"} 1\n"));
+  CHECK_THAT(text, Contains("pgveil_statements_total{kind=\"OTHER\"} 1\n"));
+  CHECK_THAT(text, Contains("pgveil_statements_total{kind=\"DELETE\"} 0\n"));
+  CHECK_THAT(text, Contains("pgveil_statement_duration_seconds_bucket{le=\"0.0025\"} 1\n"));
+  CHECK_THAT(text, Contains("pgveil_statement_duration_seconds_bucket{le=\"0.05\"} 2\n"));
+  CHECK_THAT(text, Contains("pgveil_statement_duration_seconds_count 2\n"));
+  CHECK_THAT(text, Contains("pgveil_masked_values_total 4\n"));
+  CHECK_THAT(text, Contains("pgveil_refusals_total{stage=\"admission\",sqlstate=\"28000\"} 2\n"));
+  CHECK_THAT(text, Contains("pgveil_refusals_total{stage=\"statement\",sqlstate=\"42501\"} 1\n"));
+  CHECK_THAT(text, Contains("pgveil_sessions_ended_total{reason=\"client \\\"x\\\" terminated\"} 1\n"));
+}
+
+TEST_CASE("metrics: label values are escaped as the text format wants", "[proxy][metrics]") {
+  CHECK(proxy::metric_label("file:/var/log/a.jsonl") == "file:/var/log/a.jsonl");
+  CHECK(proxy::metric_label("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
 }

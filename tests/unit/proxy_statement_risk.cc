@@ -61,3 +61,30 @@ TEST_CASE("statement risk: planner statistics are refused whole", "[proxy][maski
   CHECK_THAT(risk("p", "SELECT most_common_vals FROM pg_stats").refusal, Catch::Contains("pg_stats"));
   CHECK_THAT(risk("detect_only", "SELECT * FROM pg_catalog.pg_stats_ext").refusal, Catch::Contains("pg_stats_ext"));
 }
+
+TEST_CASE("statement risk: storing, notifying or redefining masked columns is refused before it runs",
+          "[proxy][masking]") {
+  CHECK_FALSE(risk("p", "CREATE TEMP TABLE t AS SELECT ssn FROM customers").write_refusal.empty());
+  CHECK_FALSE(risk("p", "SELECT ssn INTO TEMP t FROM customers").write_refusal.empty());
+  CHECK_FALSE(risk("p", "INSERT INTO t SELECT * FROM customers").write_refusal.empty());
+  CHECK_FALSE(risk("p", "CREATE VIEW v AS SELECT email AS x FROM customers").write_refusal.empty());
+  CHECK(risk("p", "INSERT INTO t SELECT id, city FROM customers").write_refusal.empty());
+  CHECK(risk("p", "INSERT INTO customers (ssn) VALUES ('x')").write_refusal.empty());
+  CHECK_FALSE(risk("p", "SELECT pg_notify('c', ssn) FROM customers").write_refusal.empty());
+  CHECK(risk("p", "SELECT pg_notify('c', city) FROM customers").write_refusal.empty());
+  CHECK_FALSE(risk("p", "ALTER TABLE customers RENAME COLUMN ssn TO x").write_refusal.empty());
+  CHECK(risk("detect_only", "ALTER TABLE customers RENAME COLUMN ssn TO x").write_refusal.empty());   // no column rules
+}
+
+TEST_CASE("statement risk: nested stars, NATURAL joins and hidden predicates", "[proxy][masking]") {
+  CHECK(risk("p", "SELECT * FROM customers UNION ALL SELECT * FROM customers").derived);
+  CHECK(risk("p", "SELECT * FROM customers NATURAL FULL JOIN people").derived);
+  CHECK_FALSE(risk("p", "SELECT * FROM customers").derived);
+  CHECK_FALSE(risk("p", "SELECT x FROM (VALUES (1)) v(x)").derived);
+  CHECK(risk("strict", "SELECT id, ssn FROM customers ORDER BY 2").refusal.size() > 0);
+  CHECK(risk("strict", "SELECT id, ssn AS s FROM customers ORDER BY s").refusal.size() > 0);
+  CHECK(risk("strict", "SELECT id FROM customers c WHERE c::text LIKE '%1%'").refusal.size() > 0);
+  CHECK(risk("strict", "SELECT c.id FROM customers c JOIN people p USING (ssn)").refusal.size() > 0);
+  CHECK(risk("strict", "SELECT id FROM customers LIMIT (SELECT length(ssn) FROM customers LIMIT 1)").refusal.size() > 0);
+  CHECK(risk("strict", "SELECT id, ssn FROM customers ORDER BY 1").refusal.empty());
+}
