@@ -1,6 +1,9 @@
 #include "masking/detectors.h"
 
+#include "masking/detector_prefilter.h"
+
 #include <algorithm>
+#include <bit>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -40,14 +43,6 @@ constexpr std::pair<std::string_view, DetectorKind> kNames[] = {
 };
 
 bool is_separator(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
-
-// Every built-in pattern needs a digit, an '@' or a ':' (emails need '@', IPv6 ':', all others
-// digits). Prose without any of them, the common free-text value, skips the regex pass entirely.
-bool may_hold_builtin(std::string_view text) {
-  for (char c : text)
-    if ((c >= '0' && c <= '9') || c == '@' || c == ':') return true;
-  return false;
-}
 
 }  // namespace
 
@@ -108,50 +103,49 @@ std::expected<Detectors, std::string> Detectors::compile(std::vector<DetectorSpe
     return std::unexpected(std::string("detector patterns too large to compile together (RE2 memory budget)"));
   Detectors d;
   d.builtin_only_ = std::none_of(specs.begin(), specs.end(), [](const DetectorSpec& s) { return s.kind == DetectorKind::kCustom; });
+  for (const DetectorSpec& s : specs) d.enabled_ |= detector_bit(s.kind);
   d.specs_ = std::move(specs);
   d.compiled_ = std::move(compiled);
   return d;
 }
 
-void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
-  spans.clear();
-  if (!compiled_ || compiled_->entries.empty()) return;
-  if (builtin_only_ && !may_hold_builtin(text)) return;
-  // First pass without the index vector: RE2::Set allocates its match set only when asked for
-  // indices, and most values hold no personal data.
-  if (!compiled_->set->Match(text, nullptr)) return;
-  std::vector<int> hits;
-  if (!compiled_->set->Match(text, &hits)) return;
-  for (int index : hits) {
-    const Compiled::Entry& e = compiled_->entries[static_cast<std::size_t>(index)];
-    std::size_t pos = 0;
-    re2::StringPiece m;
-    while (pos <= text.size() && e.re->Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
-      const auto begin = static_cast<std::size_t>(m.data() - text.data());
-      const std::size_t candidate_end = begin + m.size();
-      std::size_t end = candidate_end;
-      bool ok = e.validate == nullptr || e.validate(text.substr(begin, end - begin));
-      // A greedy pattern can swallow a following group ("4111 1111 1111 1111 2024"): retry the
-      // prefixes that end before a separator, longest first.
-      for (std::size_t cut = end; !ok && e.shrink && cut > begin + 1; --cut) {
-        if (!is_separator(text[cut - 1]) || is_separator(text[cut - 2])) continue;
-        end = cut - 1;
-        ok = e.validate(text.substr(begin, end - begin));
-      }
-      if (ok && end > begin) {
-        spans.push_back({begin, end, e.detector});
-        pos = end;
-      } else {
-        // Skip the failed candidate whole: restarting inside it would find phone-shaped
-        // fragments of longer digit runs (the tail of a Luhn-invalid card number).
-        pos = std::max(candidate_end, begin + 1);
-      }
+namespace {
+
+// Every validated span of one pattern, left to right.
+template <class Entry>
+void scan_entry(const Entry& e, std::string_view text, std::vector<Span>& spans) {
+  std::size_t pos = 0;
+  re2::StringPiece m;
+  while (pos <= text.size() && e.re->Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
+    const auto begin = static_cast<std::size_t>(m.data() - text.data());
+    const std::size_t candidate_end = begin + m.size();
+    std::size_t end = candidate_end;
+    bool ok = e.validate == nullptr || e.validate(text.substr(begin, end - begin));
+    // A greedy pattern can swallow a following group ("4111 1111 1111 1111 2024"): retry the
+    // prefixes that end before a separator, longest first.
+    for (std::size_t cut = end; !ok && e.shrink && cut > begin + 1; --cut) {
+      if (!is_separator(text[cut - 1]) || is_separator(text[cut - 2])) continue;
+      end = cut - 1;
+      ok = e.validate(text.substr(begin, end - begin));
+    }
+    if (ok && end > begin) {
+      spans.push_back({begin, end, e.detector});
+      pos = end;
+    } else {
+      // Skip the failed candidate whole: restarting inside it would find phone-shaped
+      // fragments of longer digit runs (the tail of a Luhn-invalid card number).
+      pos = std::max(candidate_end, begin + 1);
     }
   }
+}
+
+// Text order; overlaps (a 15-digit card is also phone-shaped) collapse into one masked range.
+// Ties go to the detector listed first, whichever path found the spans.
+void sort_and_merge(std::vector<Span>& spans) {
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    return a.end != b.end ? a.end > b.end : a.detector < b.detector;
   });
-  // Overlaps (a 15-digit card is also phone-shaped) collapse into one masked range.
   std::size_t kept = 0;
   for (const Span& s : spans) {
     if (kept > 0 && s.begin < spans[kept - 1].end) {
@@ -161,6 +155,34 @@ void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
     spans[kept++] = s;
   }
   spans.resize(kept);
+}
+
+}  // namespace
+
+void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
+  spans.clear();
+  if (!compiled_ || compiled_->entries.empty()) return;
+  const auto& entries = compiled_->entries;
+  if (builtin_only_) {
+    const std::uint32_t candidates = possible_detectors(text) & enabled_;
+    if (candidates == 0) return;
+    if (std::popcount(candidates) <= 2) {
+      // One or two kinds left (the usual case when any is): their own regexes find exactly the
+      // spans the Set's hits would lead to, without the Set's two passes over the value.
+      for (const auto& e : entries)
+        if (candidates & detector_bit(specs_[e.detector].kind)) scan_entry(e, text, spans);
+      sort_and_merge(spans);
+      return;
+    }
+  }
+  // First pass without the index vector: RE2::Set allocates its match set only when asked for
+  // indices, and most values hold no personal data.
+  if (!compiled_->set->Match(text, nullptr)) return;
+  std::vector<int> hits;
+  if (!compiled_->set->Match(text, &hits)) return;
+  std::sort(hits.begin(), hits.end());  // pattern order, as in the direct path above
+  for (int index : hits) scan_entry(entries[static_cast<std::size_t>(index)], text, spans);
+  sort_and_merge(spans);
 }
 
 }  // namespace masking

@@ -61,7 +61,8 @@ class Detectors {
   struct Compiled;
   std::vector<DetectorSpec> specs_;
   std::shared_ptr<const Compiled> compiled_;
-  bool builtin_only_ = true;  // enables the character prefilter in find()
+  bool builtin_only_ = true;  // enables the prefilter (detector_prefilter.h) in find()
+  std::uint32_t enabled_ = 0;  // detector_bit() of every kind in specs_
 };
 
 // Checksums and shape rules, exposed for tests.

@@ -20,6 +20,10 @@ struct Overloaded : F... {
 };
 
 void append_repeated(std::string& out, std::string_view fill, std::size_t n) {
+  if (fill.size() == 1) {  // the usual "*": one append, not one per hidden character
+    out.append(n, fill[0]);
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) out.append(fill);
 }
 
@@ -56,7 +60,8 @@ void email_string(const EmailMask& m, std::string_view in, std::string& out) {
 }
 
 void hash_string(const HashMask& m, const MaskKey& key, std::string_view in, std::string& out) {
-  std::string bytes;
+  // Reused per thread: the stream is 2 bytes per output character, past the short-string buffer.
+  thread_local std::string bytes;
   key.stream("hash", in, std::size_t{m.length} * 2, bytes);
   const std::size_t radix = m.alphabet.size();
   for (std::size_t i = 0; i < m.length; ++i) {

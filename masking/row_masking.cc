@@ -67,8 +67,8 @@ std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Byte
   if (*count != plan.size())
     return malformed(fmt::format("DataRow has {} columns but its RowDescription had {}", *count, plan.size()));
   const std::size_t mark = out.size();
+  const auto columns = plan.columns();
   MaskStats stats;
-  std::string value_out;
   pgwire::DataRowWriter w(out, *count);
   for (std::size_t i = 0; i < *count; ++i) {
     auto len = r.i32();
@@ -85,17 +85,24 @@ std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Byte
       out.resize(mark);
       return malformed(fmt::format("DataRow: column {} runs past the message", i + 1));
     }
-    value_out.clear();
-    auto result = mask_value(plan, i, *value, value_out, stats);
+    if (columns[i].kind == ColumnAction::Kind::kPass) {
+      w.value(*value);
+      continue;
+    }
+    // The masked value is written in place, straight after its length placeholder.
+    const std::size_t slot = w.begin_value();
+    auto result = mask_value(plan, i, *value, out, stats);
     if (!result) {
       out.resize(mark);
       return std::unexpected(std::move(result.error()));
     }
-    switch (*result) {
-      case ValueResult::kUnchanged: w.value(*value); break;
-      case ValueResult::kValue: w.value(std::string_view(value_out)); break;
-      case ValueResult::kNull: w.null(); break;
+    if (*result == ValueResult::kValue) {
+      w.end_value(slot);
+      continue;
     }
+    w.drop_value(slot);
+    if (*result == ValueResult::kUnchanged) w.value(*value);
+    else w.null();
   }
   if (!r.at_end()) {
     out.resize(mark);

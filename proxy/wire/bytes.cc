@@ -7,13 +7,10 @@
 #include <fmt/format.h>
 
 namespace pgwire {
-namespace {
 
 std::unexpected<WireError> short_read(std::size_t wanted, std::size_t left) {
   return wire_error(fmt::format("message too short: field needs {} bytes, {} left", wanted, left));
 }
-
-}  // namespace
 
 std::expected<std::uint8_t, WireError> Reader::u8() {
   if (remaining() < 1) return short_read(1, remaining());
@@ -33,19 +30,6 @@ std::expected<std::int16_t, WireError> Reader::i16() {
   return static_cast<std::int16_t>(*v);
 }
 
-std::expected<std::uint32_t, WireError> Reader::u32() {
-  if (remaining() < 4) return short_read(4, remaining());
-  const std::uint32_t v = load_u32(data_.data() + pos_);
-  pos_ += 4;
-  return v;
-}
-
-std::expected<std::int32_t, WireError> Reader::i32() {
-  auto v = u32();
-  if (!v) return std::unexpected(std::move(v.error()));
-  return static_cast<std::int32_t>(*v);
-}
-
 std::expected<std::string_view, WireError> Reader::cstr() {
   const auto* start = data_.data() + pos_;
   const auto* nul = remaining() == 0 ? nullptr : std::memchr(start, 0, remaining());
@@ -53,13 +37,6 @@ std::expected<std::string_view, WireError> Reader::cstr() {
   const auto len = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - start);
   pos_ += len + 1;
   return std::string_view(reinterpret_cast<const char*>(start), len);
-}
-
-std::expected<Bytes, WireError> Reader::bytes(std::size_t n) {
-  if (remaining() < n) return short_read(n, remaining());
-  Bytes b = data_.subspan(pos_, n);
-  pos_ += n;
-  return b;
 }
 
 Bytes Reader::rest() {
@@ -71,12 +48,6 @@ Bytes Reader::rest() {
 void Writer::u16(std::uint16_t v) {
   const char b[2] = {static_cast<char>(v >> 8), static_cast<char>(v)};
   out_.append(b, 2);
-}
-
-void Writer::u32(std::uint32_t v) {
-  const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                     static_cast<char>(v >> 8), static_cast<char>(v)};
-  out_.append(b, 4);
 }
 
 void Writer::cstr(std::string_view s) {
@@ -108,11 +79,7 @@ void Writer::end(std::size_t mark) {
   if (length > 0x3fffffffU) {
     throw std::length_error(fmt::format("protocol message of {} bytes exceeds 1 GB", length));
   }
-  const auto v = static_cast<std::uint32_t>(length);
-  out_[mark] = static_cast<char>(v >> 24);
-  out_[mark + 1] = static_cast<char>(v >> 16);
-  out_[mark + 2] = static_cast<char>(v >> 8);
-  out_[mark + 3] = static_cast<char>(v);
+  store_u32(out_, mark, static_cast<std::uint32_t>(length));
 }
 
 }  // namespace pgwire

@@ -38,6 +38,25 @@ inline std::unexpected<WireError> wire_error(std::string message) {
   return std::unexpected(WireError{std::move(message)});
 }
 
+// Big-endian loads from a buffer whose size the caller has already checked.
+inline std::uint16_t load_u16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+inline std::uint32_t load_u32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+// Big-endian store over four bytes already in `out` (a length patched after its body).
+inline void store_u32(std::string& out, std::size_t at, std::uint32_t v) {
+  out[at] = static_cast<char>(v >> 24);
+  out[at + 1] = static_cast<char>(v >> 16);
+  out[at + 2] = static_cast<char>(v >> 8);
+  out[at + 3] = static_cast<char>(v);
+}
+
+// The error of a read past the end (cold: built only on malformed input).
+std::unexpected<WireError> short_read(std::size_t wanted, std::size_t left);
+
 // Reads a message body front to back. Each accessor either consumes exactly the bytes of its
 // field or, when too few are left, consumes nothing and returns a WireError.
 class Reader {
@@ -49,10 +68,24 @@ class Reader {
   // Array counts are Int16 in the docs but PostgreSQL reads them unsigned (pq_getmsgint(msg, 2)
   // in exec_bind_message; libpq allows 65535 parameters, PQ_QUERY_PARAM_MAX_LIMIT).
   std::expected<std::uint16_t, WireError> u16();
-  std::expected<std::int32_t, WireError> i32();
-  std::expected<std::uint32_t, WireError> u32();  // OIDs are unsigned 32-bit
+  std::expected<std::int32_t, WireError> i32() {
+    auto v = u32();
+    if (!v) return std::unexpected(std::move(v.error()));
+    return static_cast<std::int32_t>(*v);
+  }
+  std::expected<std::uint32_t, WireError> u32() {  // OIDs are unsigned 32-bit
+    if (remaining() < 4) return short_read(4, remaining());
+    const std::uint32_t v = load_u32(data_.data() + pos_);
+    pos_ += 4;
+    return v;
+  }
   std::expected<std::string_view, WireError> cstr();  // NUL-terminated; the NUL is consumed, not returned
-  std::expected<Bytes, WireError> bytes(std::size_t n);
+  std::expected<Bytes, WireError> bytes(std::size_t n) {
+    if (remaining() < n) return short_read(n, remaining());
+    Bytes b = data_.subspan(pos_, n);
+    pos_ += n;
+    return b;
+  }
   Bytes rest();  // everything left, consumes it
 
   std::size_t remaining() const { return data_.size() - pos_; }
@@ -76,7 +109,11 @@ class Writer {
   void i16(std::int16_t v) { u16(static_cast<std::uint16_t>(v)); }
   void u16(std::uint16_t v);
   void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
-  void u32(std::uint32_t v);
+  void u32(std::uint32_t v) {
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+    out_.append(b, 4);
+  }
   // Writes s up to its first NUL, then the NUL: like pq_sendstring, which takes a C string. An
   // embedded NUL would otherwise end the String early and turn the rest into forged fields.
   void cstr(std::string_view s);
@@ -94,13 +131,5 @@ class Writer {
   std::string& out_;
 };
 
-// Big-endian loads from a buffer whose size the caller has already checked.
-inline std::uint16_t load_u16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-inline std::uint32_t load_u32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
 
 }  // namespace pgwire

@@ -83,14 +83,9 @@ void encode_data_row(std::string& out, std::span<const Value> values) {
   w.end(mark);
 }
 
-DataRowWriter::DataRowWriter(std::string& out, std::size_t columns) : w_(out), columns_(columns) {
+DataRowWriter::DataRowWriter(std::string& out, std::size_t columns) : out_(out), w_(out), columns_(columns) {
   mark_ = w_.begin(be::kDataRow);
   w_.count16(columns);
-}
-
-void DataRowWriter::value(Bytes data) {
-  write_value(w_, Value(data));
-  ++written_;
 }
 
 void DataRowWriter::value(const Value& data) {
@@ -98,8 +93,10 @@ void DataRowWriter::value(const Value& data) {
   ++written_;
 }
 
-void DataRowWriter::null() {
-  w_.i32(-1);
+void DataRowWriter::end_value(std::size_t slot) {
+  const std::size_t length = out_.size() - slot - 4;
+  if (length > 0x3fffffffU) throw std::length_error(fmt::format("DataRow value of {} bytes exceeds 1 GB", length));
+  store_u32(out_, slot, static_cast<std::uint32_t>(length));
   ++written_;
 }
 

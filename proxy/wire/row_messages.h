@@ -87,13 +87,31 @@ void encode_data_row(std::string& out, std::span<const Value> values);
 class DataRowWriter {
  public:
   DataRowWriter(std::string& out, std::size_t columns);
-  void value(Bytes data);
+  void value(Bytes data) {
+    w_.u32(static_cast<std::uint32_t>(data.size()));
+    w_.bytes(data);
+    ++written_;
+  }
   void value(std::string_view data) { value(as_bytes(data)); }
   void value(const Value& data);
-  void null();
+  void null() {
+    w_.i32(-1);
+    ++written_;
+  }
+  // A value encoded in place: begin_value() appends its length placeholder and returns the slot;
+  // the caller appends the value's bytes to `out`, then end_value(slot) patches the length, or
+  // drop_value(slot) removes the placeholder and whatever followed it (nothing is written).
+  std::size_t begin_value() {
+    const std::size_t slot = out_.size();
+    out_.append(4, '\0');
+    return slot;
+  }
+  void end_value(std::size_t slot);
+  void drop_value(std::size_t slot) { out_.resize(slot); }
   void finish();
 
  private:
+  std::string& out_;
   Writer w_;
   std::size_t mark_;
   std::size_t columns_;

@@ -1,0 +1,132 @@
+// The detector prefilter (detector_prefilter.h) may only skip what cannot match: values that
+// just match must still be found, and on random text shaped like the near misses, no kind the
+// prefilter rules out may be found by the regexes and checks themselves.
+#include "masking/detector_prefilter.h"
+
+#include <random>
+
+#include "masking_test_support.h"
+
+using namespace masking;
+
+namespace {
+
+constexpr DetectorKind kKinds[] = {DetectorKind::kEmail, DetectorKind::kPaymentCard, DetectorKind::kIban,
+                                   DetectorKind::kPhone, DetectorKind::kNationalId, DetectorKind::kIpAddress};
+
+// One built-in kind, with the prefilter (alone) or without it (a custom pattern that never
+// matches in the texts below turns the prefilter off).
+Detectors compile(DetectorKind kind, bool prefilter) {
+  std::vector<DetectorSpec> specs{{kind, std::string(to_string(kind)), {}}};
+  if (!prefilter) specs.push_back({DetectorKind::kCustom, "never", "\\x01never\\x01"});
+  auto d = Detectors::compile(std::move(specs));
+  REQUIRE(d.has_value());
+  return std::move(*d);
+}
+
+std::vector<std::string> spans_of(const Detectors& d, std::string_view text) {
+  std::vector<Span> spans;
+  d.find(text, spans);
+  std::vector<std::string> out;
+  for (const Span& s : spans) out.emplace_back(text.substr(s.begin, s.end - s.begin));
+  return out;
+}
+
+bool possible(std::string_view text, DetectorKind kind) { return (possible_detectors(text) & detector_bit(kind)) != 0; }
+
+}  // namespace
+
+TEST_CASE("prefilter: values that only just match are still found", "[masking][detectors][prefilter]") {
+  const struct {
+    DetectorKind kind;
+    const char* text;
+    const char* span;
+  } cases[] = {
+      {DetectorKind::kEmail, "a@b.co", "a@b.co"},
+      {DetectorKind::kPaymentCard, "4222222222222", "4222222222222"},  // 13 digits, the shortest card
+      {DetectorKind::kPaymentCard, "card 4111-1111-1111-1111.", "4111-1111-1111-1111"},
+      {DetectorKind::kPaymentCard, "4111 1111 1111 1111", "4111 1111 1111 1111"},
+      {DetectorKind::kIban, "DE89370400440532013000", "DE89370400440532013000"},
+      {DetectorKind::kIban, "iban: gb82 west 1234 5698 7654 32", "gb82 west 1234 5698 7654 32"},
+      {DetectorKind::kPhone, "0612345678", "0612345678"},          // one group of 10, trunk prefix
+      {DetectorKind::kPhone, "call +4930123456", "+4930123456"},   // '+' and 8 digits
+      {DetectorKind::kPhone, "(415) 555-2671", "(415) 555-2671"},  // '(' and groups
+      {DetectorKind::kPhone, "tel 555-1234 x", "555-1234"},        // two groups, 7 digits
+      {DetectorKind::kNationalId, "ssn 123-45-6789", "123-45-6789"},
+      {DetectorKind::kNationalId, "123 45 6789", "123 45 6789"},
+      {DetectorKind::kIpAddress, "from 10.0.0.1", "10.0.0.1"},
+      {DetectorKind::kIpAddress, "fe80::1", "fe80::1"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text, to_string(c.kind));
+    CHECK(possible(c.text, c.kind));
+    const auto found = spans_of(compile(c.kind, true), c.text);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0] == c.span);
+  }
+}
+
+TEST_CASE("prefilter: one step short of a match is ruled out", "[masking][detectors][prefilter]") {
+  CHECK_FALSE(possible("user at example.com", DetectorKind::kEmail));
+  CHECK_FALSE(possible("422222222222", DetectorKind::kPaymentCard));         // 12 digits
+  CHECK_FALSE(possible("4111--1111-1111-1111", DetectorKind::kPaymentCard));  // two separators
+  CHECK_FALSE(possible("xDE89370400440532013000", DetectorKind::kIban));      // not at a word start
+  CHECK_FALSE(possible("D889370400440532013000", DetectorKind::kIban));
+  CHECK(possible("ÄDE89370400440532013000", DetectorKind::kIban));            // non-ASCII: no shortcut
+  CHECK_FALSE(possible("ORD-00001234", DetectorKind::kPhone));                // one group of 8
+  CHECK_FALSE(possible("055512345", DetectorKind::kPhone));                   // one group of 9
+  CHECK_FALSE(possible("555-123", DetectorKind::kPhone));                     // 6 digits
+  CHECK_FALSE(possible("555 x 1234", DetectorKind::kPhone));                  // a letter splits the run
+  CHECK_FALSE(possible("123-4-6789", DetectorKind::kNationalId));
+  CHECK_FALSE(possible("123-45-678", DetectorKind::kNationalId));
+  CHECK_FALSE(possible("12-45-6789", DetectorKind::kNationalId));
+  CHECK_FALSE(possible("10.0.0", DetectorKind::kIpAddress));
+  CHECK_FALSE(possible("10:30", DetectorKind::kIpAddress));
+  CHECK(possible_detectors("delivered on time, tracking 3f9a1c2b") == 0);
+  CHECK(possible_detectors("tracking 5d41402abc4b2a76b9719d911017c592") == 0);  // groups inside a word
+  CHECK(possible("tracking 5d4140206123456789c592", DetectorKind::kPhone));       // ... unless 10+ long
+  CHECK(possible("ab12 west 1234 5698 7654 32", DetectorKind::kIban));
+}
+
+TEST_CASE("prefilter: never rules out a kind the detectors find (mutated matches)",
+          "[masking][detectors][prefilter]") {
+  // Real matches with random edits (characters the patterns care about), in random context: about
+  // half still match, the rest are near misses on every boundary of the conditions.
+  const char* seeds[] = {"a.b@example.com",     "4111 1111 1111 1111", "5555-5555-5555-4444", "4222222222222",
+                         "DE89370400440532013000", "gb82 west 1234 5698 7654 32", "+33 1 23456789",
+                         "(415) 555-2671",      "0612345678",          "123-45-6789",         "10.0.12.7",
+                         "fe80::1:2",           "tracking 3f9a8120612345678c2", "ref a4222222222222b-0612345678"};
+  const std::string edits = "0123456789 -.()+@:aZ_\xc3";
+  const std::string context[] = {"", " ", "x", "ref ", "order 12 ", "-", "9", "\xc3\xa4 "};
+  std::mt19937 rng(4);
+  std::size_t checked = 0;
+  for (DetectorKind kind : kKinds) {
+    const Detectors reference = compile(kind, false);
+    const Detectors filtered = compile(kind, true);
+    std::size_t found = 0;
+    for (int n = 0; n < 5000; ++n) {
+      std::string text = seeds[rng() % std::size(seeds)];
+      for (std::size_t e = rng() % 4; e > 0; --e) {
+        const std::size_t at = rng() % (text.size() + 1);
+        const char c = edits[rng() % edits.size()];
+        switch (rng() % 3) {
+          case 0: if (at < text.size()) text[at] = c; break;
+          case 1: text.insert(at, 1, c); break;
+          default: if (at < text.size()) text.erase(at, 1); break;
+        }
+      }
+      text = context[rng() % std::size(context)] + text + context[rng() % std::size(context)];
+      const auto expected = spans_of(reference, text);
+      CAPTURE(text, to_string(kind));
+      if (!expected.empty()) {
+        ++found;
+        CHECK(possible(text, kind));
+      }
+      CHECK(spans_of(filtered, text) == expected);
+      ++checked;
+    }
+    CAPTURE(to_string(kind));
+    CHECK(found > 40);  // the generator does produce matches of every kind for the checks to bite
+  }
+  CHECK(checked == 6 * 5000);
+}
