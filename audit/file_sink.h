@@ -31,8 +31,9 @@ enum class FsyncMode {
   kAlways,  // fsync after every record: each event is durable before it is acknowledged
   // Acknowledged after write(2); a background thread fsyncs behind the writer, one fsync covering
   // every batch written since the previous one (group commit), so statements never wait for the
-  // disk. A pgveil crash loses nothing acknowledged; a host crash can lose the events of the
-  // fsync in flight (a few milliseconds). A failed background fsync fails the next write.
+  // disk. At most one fsync per 10 ms. A pgveil crash loses nothing acknowledged; a host crash
+  // can lose the events written since the last fsync (about 10 ms). A failed background fsync
+  // fails the next write.
   kBatch,
   kNone,    // acknowledged after write(2): survives a pgveil crash, not a host crash
 };
@@ -61,6 +62,8 @@ class FileSink final : public Sink {
   std::string name() const override;
   std::size_t max_batch() const override;
   std::expected<void, SinkError> write(std::span<const std::string> events) override;
+  // write(2) only: fsync batch or none, healthy, no rotation due.
+  bool write_is_quick() const override;
 
   // For tests and metrics.
   const ChainPosition& position() const { return position_; }

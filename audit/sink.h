@@ -29,6 +29,11 @@ class Sink {
   // this returns success every event is as durable as the sink promises; on error none of them
   // counts as recorded and the sink is ready to be tried again with later events.
   virtual std::expected<void, SinkError> write(std::span<const std::string> events) = 0;
+
+  // Whether the next write() is a quick local one (no fsync, rotation or recovery due): the
+  // Writer then writes an event on the submitting thread when nothing is queued ahead of it,
+  // instead of waking its own thread and making the statement wait for two thread switches.
+  virtual bool write_is_quick() const { return false; }
 };
 
 }  // namespace audit

@@ -22,6 +22,7 @@ struct Writer::Queue {
   std::condition_variable cv;
   std::deque<Item> items;
   bool closing = false;
+  bool writing = false;  // the thread is writing a batch taken from `items`
   std::thread thread;
 
   // Counters are atomics so stats() never waits for a batch in progress.
@@ -30,6 +31,11 @@ struct Writer::Queue {
   std::atomic<bool> healthy{true};
   mutable std::mutex error_mutex;
   std::string last_error;
+
+  std::string last_error_copy() const {
+    std::lock_guard lock(error_mutex);
+    return last_error;
+  }
 };
 
 Writer::Writer(std::vector<std::unique_ptr<Sink>> sinks, WriterOptions options) : options_(options) {
@@ -85,6 +91,16 @@ Ticket Writer::submit_line(std::string line) {
                                     options_.queue_capacity));
       continue;
     }
+    if (queue->items.empty() && !queue->writing && queue->healthy.load(std::memory_order_relaxed) &&
+        queue->sink->write_is_quick()) {
+      // Nothing ahead of it: written here, under the queue's lock, so order is kept.
+      if (write_out(*queue, std::span(shared.get(), 1))) {
+        ticket.complete_one(Outcome::kRecorded);
+      } else {
+        give_up(*queue, ticket, queue->last_error_copy());
+      }
+      continue;
+    }
     queue->items.push_back({shared, ticket});
     queue->depth.store(queue->items.size(), std::memory_order_relaxed);
     queue->cv.notify_one();
@@ -107,28 +123,37 @@ void Writer::run(Queue& queue) {
         queue.items.pop_front();
       }
       queue.depth.store(queue.items.size(), std::memory_order_relaxed);
+      queue.writing = true;
     }
     lines.clear();
     for (const auto& item : batch) lines.push_back(*item.line);
-    const auto started = std::chrono::steady_clock::now();
-    const auto written = queue.sink->write(lines);
-    if (const auto hook = hook_.load()) (*hook)(queue.index, std::chrono::steady_clock::now() - started);
-    if (written) {
-      queue.recorded.fetch_add(batch.size(), std::memory_order_relaxed);
-      queue.batches.fetch_add(1, std::memory_order_relaxed);
-      queue.healthy.store(true, std::memory_order_relaxed);
+    if (write_out(queue, lines)) {
       for (const auto& item : batch) item.ticket.complete_one(Outcome::kRecorded);
     } else {
-      queue.write_errors.fetch_add(1, std::memory_order_relaxed);
-      queue.healthy.store(false, std::memory_order_relaxed);
-      {
-        std::lock_guard lock(queue.error_mutex);
-        queue.last_error = written.error().message;
-      }
-      for (const auto& item : batch) give_up(queue, item.ticket, written.error().message);
+      const std::string why = queue.last_error_copy();
+      for (const auto& item : batch) give_up(queue, item.ticket, why);
     }
     batch.clear();
+    std::lock_guard lock(queue.mutex);
+    queue.writing = false;
   }
+}
+
+bool Writer::write_out(Queue& queue, std::span<const std::string> lines) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto written = queue.sink->write(lines);
+  if (const auto hook = hook_.load()) (*hook)(queue.index, std::chrono::steady_clock::now() - started);
+  if (written) {
+    queue.recorded.fetch_add(lines.size(), std::memory_order_relaxed);
+    queue.batches.fetch_add(1, std::memory_order_relaxed);
+    queue.healthy.store(true, std::memory_order_relaxed);
+    return true;
+  }
+  queue.write_errors.fetch_add(1, std::memory_order_relaxed);
+  queue.healthy.store(false, std::memory_order_relaxed);
+  std::lock_guard lock(queue.error_mutex);
+  queue.last_error = written.error().message;
+  return false;
 }
 
 std::vector<SinkStats> Writer::stats() const {

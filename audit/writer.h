@@ -17,6 +17,7 @@
 #include <functional>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,10 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Never blocks on I/O: serializes the event, queues it on every sink and returns. The ticket
-  // completes on a writer thread (or at once if a queue is full or the writer is closed).
+  // Never waits for a disk: serializes the event, queues it on every sink and returns. The
+  // ticket completes on a writer thread, or at once if a queue is full or the writer is closed,
+  // or if the sink's write is quick (Sink::write_is_quick: a file sink's write(2) without fsync)
+  // and nothing is queued or being written ahead of it: then it is written on this thread.
   Ticket submit(const Event& event);
   Ticket submit_line(std::string line);  // an already serialized event (to_line)
 
@@ -69,8 +72,9 @@ class Writer {
   bool healthy() const;
   FailurePolicy policy() const { return options_.on_failure; }
 
-  // Called on a sink's writer thread after each write() with the sink's index (stats() order)
-  // and how long the write (with its fsync) took: for latency metrics. Replaceable at any time.
+  // Called after each write() (on the sink's writer thread, or the submitting thread for a quick
+  // write) with the sink's index (stats() order) and how long the write took: for latency
+  // metrics. Replaceable at any time.
   using WriteHook = std::function<void(std::size_t sink, std::chrono::nanoseconds took)>;
   void set_write_hook(WriteHook hook) { hook_.store(std::make_shared<const WriteHook>(std::move(hook))); }
 
@@ -80,6 +84,8 @@ class Writer {
  private:
   struct Queue;
   void run(Queue& queue);
+  // sink->write() with the metrics around it; the caller owns the sink (writing flag or mutex).
+  bool write_out(Queue& queue, std::span<const std::string> lines);
   void give_up(Queue& queue, const Ticket& ticket, const std::string& why);
 
   WriterOptions options_;

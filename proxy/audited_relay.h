@@ -38,11 +38,20 @@ struct AuditedFrontendObserver {
     held_verdict = verdict;
     held_replacement = std::move(replacement);
     replacement.clear();
+    // Already decided (a quick sink wrote it on this thread): no hold, so the statement leaves in
+    // the same write as the messages around it.
+    if (held->done()) return settle(replacement);
     return Verdict::kHold;
   }
 
   asio::awaitable<Verdict> resume(char, pgwire::Bytes, std::string& replacement) {
-    const audit::Outcome outcome = co_await wait_for_ticket(*held);
+    co_await wait_for_ticket(*held);
+    co_return settle(replacement);
+  }
+
+  // The held statement's ticket is done: forward it (with the inner verdict) or refuse it.
+  Verdict settle(std::string& replacement) {
+    const audit::Outcome outcome = held->outcome();
     const std::string why = held->error();
     const char type = held_type;
     held.reset();
@@ -53,10 +62,10 @@ struct AuditedFrontendObserver {
         audit.proceed();
       }
       if (held_verdict == Verdict::kReplace) replacement = std::move(held_replacement);
-      co_return held_verdict;
+      return held_verdict;
     }
     replacement = audit.refuse(type, why);
-    co_return Verdict::kReplace;
+    return Verdict::kReplace;
   }
 
   // Statements are analysed whole (they are bounded by limits.max_message_size).

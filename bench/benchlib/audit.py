@@ -6,6 +6,7 @@ every pass (so drift in machine load hits all three alike):
   pgveil         audit off (the main pgveil of the run)
   audit-batch    a file sink with fsync: batch (fsync behind the writer: group commit)
   audit-always   a file sink with fsync: always (one fsync per event)
+  audit-none     a file sink with fsync: none (what the audit costs without the disk)
 
 Every statement is held until its event is written (write-ahead), so the cost is the writer's
 latency on each statement plus the CPU of serializing and chaining the events. Reported: TPS
@@ -25,7 +26,7 @@ from .report import Table, num, ratio
 from .services import Pgveil
 
 CLIENTS = 8
-VARIANTS = {"audit-batch": "batch", "audit-always": "always"}
+VARIANTS = {"audit-batch": "batch", "audit-always": "always", "audit-none": "none"}
 
 
 def audit_yaml(directory, fsync, admin_port):
@@ -124,7 +125,8 @@ def table(audit_run, seconds, reps):
     for name, results in audit_run.results.items():
         tps = _median_tps(results)
         latencies = [r.latency_ms for r in results if r.error is None and r.latency_ms is not None]
-        label = {"pgveil": "audit off", "audit-batch": "fsync: batch", "audit-always": "fsync: always"}.get(name, name)
+        label = {"pgveil": "audit off", "audit-batch": "fsync: batch", "audit-always": "fsync: always",
+                 "audit-none": "fsync: none"}.get(name, name)
         events = audit_run.events.get(name)
         per_write, batch = audit_run.writes.get(name, (None, None))
         t.add(label, num(tps), num(statistics.median(latencies), "{:.3f}") if latencies else "-", ratio(tps, base),
