@@ -17,6 +17,14 @@ namespace {
 Refusal internal(std::string message) { return Refusal{Refusal::Kind::kInternal, std::move(message), {}}; }
 Refusal not_found(std::int64_t id) { return Refusal{Refusal::Kind::kNotFound, fmt::format("no pgveil grant {}", id), {}}; }
 
+// Grant `id` as read inside the caller's write transaction, or why not.
+std::expected<Grant, Refusal> grant_in_tx(sql::Connection& db, std::int64_t id) {
+  auto found = rows::select_grant(db, id);
+  if (!found) return std::unexpected(internal(found.error()));
+  if (!*found) return std::unexpected(not_found(id));
+  return std::move(**found);
+}
+
 }  // namespace
 
 std::expected<Grant, Refusal> GrantStore::create_request(const Actor& requester, const RoleRules* role,
@@ -53,10 +61,9 @@ std::expected<Grant, Refusal> GrantStore::change(std::int64_t id, const RoleLook
   sql::Connection& db = *db_;
   auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(internal(tx.error()));
-  auto found = rows::select_grant(db, id);
-  if (!found) return std::unexpected(internal(found.error()));
-  if (!*found) return std::unexpected(not_found(id));
-  Grant grant = std::move(**found);
+  auto found = grant_in_tx(db, id);
+  if (!found) return std::unexpected(found.error());
+  Grant grant = std::move(*found);
   auto planned = plan_change(grant, role_of(grant.role), actor, action, reason, now);
   if (!planned) return std::unexpected(planned.error());
   if (auto ok = rows::apply_change(db, grant, *planned); !ok) return std::unexpected(internal(ok.error()));
@@ -84,10 +91,9 @@ std::expected<IssuedGrant, Refusal> GrantStore::claim_secret(std::int64_t id, co
   sql::Connection& db = *db_;
   auto tx = sql::Transaction::begin(db, sql::TxKind::kWrite);
   if (!tx) return std::unexpected(internal(tx.error()));
-  auto found = rows::select_grant(db, id);
-  if (!found) return std::unexpected(internal(found.error()));
-  if (!*found) return std::unexpected(not_found(id));
-  IssuedGrant issued{std::move(**found), std::move(*secret)};
+  auto found = grant_in_tx(db, id);
+  if (!found) return std::unexpected(found.error());
+  IssuedGrant issued{std::move(*found), std::move(*secret)};
   if (auto ok = check_secret_claim(issued.grant, actor, now); !ok) return std::unexpected(ok.error());
   if (auto ok = db.query("UPDATE grants SET verifier = $2, updated_at_us = $3 WHERE id = $1",
                          sql::Params{id, verifier, rows::to_us(now)});
