@@ -3,11 +3,16 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+
+#include <stdexcept>
 
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "audit/json_out.h"
 
 namespace audit {
 namespace {
@@ -65,19 +70,77 @@ std::string ChainKey::mac_hex(std::string_view data) const {
   return hex;
 }
 
-std::string make_record(const ChainKey& key, const ChainPosition& at, std::string_view body,
-                        const std::optional<std::string>& prev_file) {
-  std::string line = fmt::format(R"({{"seq":{},"prev":"{}")", at.last_seq + 1, key.mac_hex(at.last_line));
-  if (prev_file) line += ",\"prev_file\":" + nlohmann::json(*prev_file).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+void ChainMac::Free::operator()(void* ctx) const { EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(ctx)); }
+
+ChainMac::ChainMac(const ChainKey& key) {
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+  EVP_MAC_free(hmac);  // the context keeps its own reference
+  if (ctx == nullptr) throw std::bad_alloc();
+  ctx_.reset(ctx);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.bytes_.data()), key.bytes_.size(), params) != 1) {
+    throw std::runtime_error("HMAC-SHA-256 is not available from OpenSSL");
+  }
+}
+
+void ChainMac::append_hex(std::string& out, std::string_view data) {
+  auto* ctx = static_cast<EVP_MAC_CTX*>(ctx_.get());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  std::size_t len = 0;
+  // A null key re-initializes with the key already set, from its precomputed state (OpenSSL 3,
+  // EVP_MAC_init(3)); with SHA-256 in memory nothing here fails but allocation.
+  if (EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, digest, &len, sizeof digest) != 1) {
+    throw std::bad_alloc();
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+}
+
+std::string ChainMac::hex(std::string_view data) {
+  std::string out;
+  out.reserve(kHexDigits);
+  append_hex(out, data);
+  return out;
+}
+
+void append_record(ChainMac& mac, std::string& out, std::uint64_t seq, std::string_view prev, std::string_view body,
+                   const std::optional<std::string>& prev_file, std::string& next_prev) {
+  const std::size_t start = out.size();
+  out += "{\"seq\":";
+  json_out::integer(out, seq);
+  out += ",\"prev\":\"";
+  out += prev;
+  out += '"';
+  if (prev_file) {
+    json_out::key(out, "prev_file");
+    json_out::string(out, *prev_file);
+  }
   // body is "{...}": splice its members after ours.
   const auto open = body.find('{');
   const auto rest = open == std::string_view::npos ? std::string_view("}") : body.substr(open + 1);
-  if (!rest.empty() && rest.front() != '}') line += ',';
-  line += rest.substr(0, rest.empty() ? 0 : rest.size() - 1);  // without the closing brace
-  const std::string mac = key.mac_hex(line);
-  line += kMacOpen;
-  line += mac;
-  line += "\"}";
+  if (!rest.empty() && rest.front() != '}') out += ',';
+  out += rest.substr(0, rest.empty() ? 0 : rest.size() - 1);  // without the closing brace
+  const std::size_t mac_at = out.size();
+  out += kMacOpen;
+  // append_hex reads all of its input before it appends, so a view into `out` stays valid.
+  mac.append_hex(out, std::string_view(out).substr(start, mac_at - start));
+  out += "\"}";
+  next_prev.clear();
+  mac.append_hex(next_prev, std::string_view(out).substr(start));
+}
+
+std::string make_record(const ChainKey& key, const ChainPosition& at, std::string_view body,
+                        const std::optional<std::string>& prev_file) {
+  ChainMac mac(key);
+  std::string line, next_prev;
+  append_record(mac, line, at.last_seq + 1, mac.hex(at.last_line), body, prev_file, next_prev);
   return line;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,8 +36,28 @@ class ChainKey {
   std::string mac_hex(std::string_view data) const;
 
  private:
+  friend class ChainMac;
   explicit ChainKey(std::string bytes) : bytes_(std::move(bytes)) {}
   std::string bytes_;
+};
+
+// HMAC-SHA-256 under one key, keyed once: the one-shot HMAC() behind mac_hex() fetches the
+// algorithm and keys a fresh context on every call, which for a short audit line costs more than
+// hashing it (issue #5, Performance: two MACs per record). Not thread-safe: one per writer.
+class ChainMac {
+ public:
+  static constexpr std::size_t kHexDigits = 64;
+
+  explicit ChainMac(const ChainKey& key);
+  // Appends HMAC(data) as 64 lowercase hex digits, the same as key.mac_hex(data).
+  void append_hex(std::string& out, std::string_view data);
+  std::string hex(std::string_view data);
+
+ private:
+  struct Free {
+    void operator()(void* ctx) const;
+  };
+  std::unique_ptr<void, Free> ctx_;  // EVP_MAC_CTX, keyed
 };
 
 // Where a chain stands: the next record gets seq = last_seq + 1 and prev = mac(last_line).
@@ -49,6 +70,11 @@ struct ChainPosition {
 // `body` must not itself contain "seq", "prev", "prev_file" or "mac".
 std::string make_record(const ChainKey& key, const ChainPosition& at, std::string_view body,
                         const std::optional<std::string>& prev_file = std::nullopt);
+// The same record appended to `out` (no newline), with `prev` the hex MAC of the previous record
+// line (empty line for seq 1); the writer's path, which keeps that MAC instead of the line
+// (next_prev gets this record's, for the one after it).
+void append_record(ChainMac& mac, std::string& out, std::uint64_t seq, std::string_view prev, std::string_view body,
+                   const std::optional<std::string>& prev_file, std::string& next_prev);
 
 // The chain fields of a record line; nullopt if the line is not a JSON object with an unsigned
 // "seq" and a string "prev".

@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -148,6 +149,34 @@ nlohmann::ordered_json to_json(const Event& event);
 nlohmann::ordered_json to_json(const StatementInfo& info);
 
 // One JSON object without a trailing newline. Invalid UTF-8 is replaced (U+FFFD), never thrown.
+// Written by hand (json_out.h), byte for byte what to_json(event).dump() with the replace error
+// handler gives: the per-statement path builds no JSON tree.
 std::string to_line(const Event& event);
+void append_line(std::string& out, const Event& event);
+
+// The fields of a `statement` / `statement_done` event by reference, for the per-statement path
+// (proxy/statement_audit.cc): it serializes straight from the session's own state instead of
+// copying the session, the prepared statement's analysis and the parameters into an Event.
+struct StatementRef {
+  const SessionRef& session;
+  std::uint64_t statement_id = 0;
+  std::string_view protocol;
+  std::string_view prepared_name;
+  const StatementInfo& info;
+  std::span<const std::optional<std::string>> params = {};
+  std::size_t param_count = 0;
+};
+struct StatementDoneRef {
+  const SessionRef& session;
+  std::uint64_t statement_id = 0;
+  std::chrono::microseconds duration{0};
+  std::uint64_t rows = 0, bytes = 0;
+  const std::map<std::string, std::uint64_t>& masked_columns;
+  std::string_view command_tag;
+  const std::optional<std::string>& sqlstate;
+};
+// Appends the same line as to_line(Event(Statement{...}, time)) would give.
+void append_line(std::string& out, TimePoint time, const StatementRef& statement);
+void append_line(std::string& out, TimePoint time, const StatementDoneRef& done);
 
 }  // namespace audit

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 namespace audit {
 namespace {
@@ -118,12 +119,20 @@ void FileSink::set_fd(int fd) {
   fd_ = fd;
 }
 
+void FileSink::set_position(ChainPosition position) {
+  position_ = std::move(position);
+  prev_mac_ = mac_.hex(position_.last_line);
+}
+
 void FileSink::request_sync() {
+  bool already;
   {
     std::lock_guard lock(sync_mutex_);
-    sync_requested_ = true;
+    already = std::exchange(sync_requested_, true);
   }
-  sync_cv_.notify_one();
+  // While a request is outstanding the syncer is waiting out its interval or about to fsync, and
+  // will see this write too: waking it again would cost a thread switch per write for nothing.
+  if (!already) sync_cv_.notify_one();
 }
 
 // One fsync at a time, at most one per kSyncInterval: the writes that land meanwhile are covered
@@ -209,7 +218,7 @@ std::expected<void, SinkError> FileSink::recover() {
                                                       "audit verify` on it and move it aside",
                                                       file.string())});
     }
-    position_ = ChainPosition{head->seq, std::move(*last)};
+    set_position(ChainPosition{head->seq, std::move(*last)});
     return {};
   };
 
@@ -223,7 +232,7 @@ std::expected<void, SinkError> FileSink::recover() {
   } else {
     auto files = chain_files(options_.path);
     std::erase(files, options_.path);
-    position_ = ChainPosition{};
+    set_position(ChainPosition{});
     if (!files.empty()) {
       const fs::path& previous = files.back();
       const int fd = ::open(previous.c_str(), O_RDONLY | O_CLOEXEC);
@@ -311,16 +320,18 @@ std::expected<void, SinkError> FileSink::write(std::span<const std::string> even
     if (auto ok = rotate(); !ok) return ok;
   }
 
-  ChainPosition at = position_;
-  std::string bytes;
-  for (const auto& event : events) {
-    const bool first_in_file = size_ == 0 && at.last_seq == position_.last_seq;
-    std::string line = make_record(key_, at, event, first_in_file ? pending_prev_file_ : std::nullopt);
-    bytes += line;
-    bytes += '\n';
-    at = ChainPosition{at.last_seq + 1, std::move(line)};
+  // The batch is built in a reused buffer; each record's MAC is taken as it is built, so the
+  // next one's "prev" needs no second pass over the line.
+  bytes_.clear();
+  std::size_t last_start = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const bool first_in_file = size_ == 0 && i == 0;
+    last_start = bytes_.size();
+    append_record(mac_, bytes_, position_.last_seq + 1 + i, i == 0 ? prev_mac_ : next_prev_, events[i],
+                  first_in_file ? pending_prev_file_ : std::nullopt, next_prev_);
+    bytes_ += '\n';
   }
-
+  const std::string& bytes = bytes_;
   if (auto ok = append(bytes); !ok) {
     // All or nothing: cut off whatever part of the batch reached the file. If even that fails,
     // the next write re-reads the file's tail before appending (recover()).
@@ -332,7 +343,9 @@ std::expected<void, SinkError> FileSink::write(std::span<const std::string> even
     file_started_ = now;
   }
   size_ += bytes.size();
-  position_ = std::move(at);
+  position_.last_seq += events.size();
+  position_.last_line.assign(bytes, last_start, bytes.size() - last_start - 1);  // without its newline
+  prev_mac_.swap(next_prev_);
   pending_prev_file_.reset();
   return {};
 }

@@ -82,11 +82,15 @@ class FileSink final : public Sink {
   SinkError os_error(int code, std::string_view what) const;
   bool rotation_due(TimePoint now) const;
   void set_fd(int fd);
+  void set_position(ChainPosition position);
   void sync_loop();
   void request_sync();
 
   FileSinkOptions options_;
   ChainKey key_;
+  ChainMac mac_{key_};
+  std::string prev_mac_;  // MAC of position_.last_line: the next record's "prev"
+  std::string bytes_, next_prev_;  // reused per write()
   int fd_ = -1;
   bool needs_recovery_ = true;  // re-read the file's tail before the next write
   std::uint64_t size_ = 0;

@@ -29,6 +29,15 @@ Ticket Ticket::pending(std::size_t sinks) {
   return Ticket(std::move(state));
 }
 
+Ticket Ticket::recorded() {
+  static const std::shared_ptr<State> kRecorded = [] {
+    auto state = std::make_shared<State>();
+    state->outcome = Outcome::kRecorded;
+    return state;
+  }();
+  return Ticket(kRecorded);
+}
+
 Outcome Ticket::outcome() const {
   std::lock_guard lock(state_->mutex);
   return state_->outcome;

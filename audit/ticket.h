@@ -27,6 +27,9 @@ class Ticket {
 
   // A ticket that still waits for `sinks` completions (0: already recorded).
   static Ticket pending(std::size_t sinks);
+  // Already recorded: one shared state, so an event every sink wrote at once (a quick write,
+  // writer.h) costs no allocation.
+  static Ticket recorded();
 
   Outcome outcome() const;
   bool done() const { return outcome() != Outcome::kPending; }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <iterator>
 
 namespace audit {
 namespace {
@@ -27,14 +28,44 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 }  // namespace
 
 std::string format_time(TimePoint time) {
+  std::string out;
+  append_time(out, time);
+  return out;
+}
+
+void append_time(std::string& out, TimePoint time) {
   using namespace std::chrono;
   const auto ms = floor<milliseconds>(time);
   const auto day = floor<days>(ms);
   const year_month_day ymd{day};
   const hh_mm_ss hms{ms - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year,
+                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                   hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+    return;
+  }
+  // Fixed width, so digits are written in place: "YYYY-MM-DDTHH:MM:SS.mmmZ".
+  char buf[24];
+  const auto put = [&buf](std::size_t at, std::size_t width, long long value) {
+    for (std::size_t i = width; i-- > 0; value /= 10) buf[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, 4, year);
+  buf[4] = '-';
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  buf[7] = '-';
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  buf[10] = 'T';
+  put(11, 2, hms.hours().count());
+  buf[13] = ':';
+  put(14, 2, hms.minutes().count());
+  buf[16] = ':';
+  put(17, 2, hms.seconds().count());
+  buf[19] = '.';
+  put(20, 3, hms.subseconds().count());
+  buf[23] = 'Z';
+  out.append(buf, sizeof buf);
 }
 
 std::optional<TimePoint> parse_time(std::string_view text) {

@@ -16,6 +16,8 @@ using TimePoint = Clock::time_point;
 
 // Truncated toward the past to the millisecond.
 std::string format_time(TimePoint time);
+// The same text appended to `out` (no allocation once `out` has room): the per-event path.
+void append_time(std::string& out, TimePoint time);
 
 // Parses what format_time writes (the fraction is optional, 1 to 9 digits), years 1900..2200;
 // nullopt otherwise.

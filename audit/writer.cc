@@ -11,18 +11,23 @@ namespace audit {
 
 struct Writer::Queue {
   struct Item {
-    std::shared_ptr<const std::string> line;
-    Ticket ticket;
+    std::string line;
+    std::optional<Ticket> ticket;  // none: submit_later(), nobody waits for it
+    std::chrono::steady_clock::time_point queued;
   };
 
   std::unique_ptr<Sink> sink;
   std::string name;
   std::size_t index = 0;
+  std::size_t max_batch = 1;
   mutable std::mutex mutex;
   std::condition_variable cv;
   std::deque<Item> items;
+  std::size_t waited = 0;  // items with a ticket: the thread writes as soon as there is one
   bool closing = false;
   bool writing = false;  // the thread is writing a batch taken from `items`
+  bool idle = false;     // the thread waits without a deadline: a ticketless item must wake it
+  std::vector<std::string> quick_lines;  // a quick write of what was queued plus the new event
   std::thread thread;
 
   // Counters are atomics so stats() never waits for a batch in progress.
@@ -44,6 +49,7 @@ Writer::Writer(std::vector<std::unique_ptr<Sink>> sinks, WriterOptions options) 
     queue->name = sink->name();
     queue->index = queues_.size();
     queue->sink = std::move(sink);
+    queue->max_batch = std::max<std::size_t>(queue->sink->max_batch(), 1);
     queues_.push_back(std::move(queue));
   }
   for (auto& queue : queues_) {
@@ -67,74 +73,144 @@ void Writer::close() {
 
 Ticket Writer::submit(const Event& event) { return submit_line(to_line(event)); }
 
-void Writer::give_up(Queue& queue, const Ticket& ticket, const std::string& why) {
+void Writer::give_up(Queue& queue, const std::optional<Ticket>& ticket, const std::string& why) {
   if (options_.on_failure == FailurePolicy::kBlock) {
     queue.failed.fetch_add(1, std::memory_order_relaxed);
-    ticket.complete_one(Outcome::kFailed, why);
+    if (ticket) ticket->complete_one(Outcome::kFailed, why);
   } else {
     queue.dropped.fetch_add(1, std::memory_order_relaxed);
-    ticket.complete_one(Outcome::kDropped, why);
+    if (ticket) ticket->complete_one(Outcome::kDropped, why);
   }
 }
 
-Ticket Writer::submit_line(std::string line) {
-  Ticket ticket = Ticket::pending(queues_.size());
-  auto shared = std::make_shared<const std::string>(std::move(line));
+std::string Writer::refusal(const Queue& queue) const {
+  return queue.closing ? fmt::format("audit sink {} is closed", queue.name)
+                       : fmt::format("audit sink {} is behind: its queue of {} events is full", queue.name,
+                                     options_.queue_capacity);
+}
+
+Ticket Writer::submit_line(const std::string& line) {
+  // The ticket is made only when some sink cannot record the event at once; an event every sink
+  // wrote on this thread gets the shared recorded ticket.
+  std::optional<Ticket> ticket;
+  std::size_t recorded_here = 0;
+  const auto ticket_for = [&]() -> const Ticket& {
+    if (!ticket) {
+      ticket = Ticket::pending(queues_.size());
+      for (std::size_t i = 0; i < recorded_here; ++i) ticket->complete_one(Outcome::kRecorded);
+    }
+    return *ticket;
+  };
   for (auto& queue : queues_) {
     std::unique_lock lock(queue->mutex);
     if (queue->closing || queue->items.size() >= options_.queue_capacity) {
-      const bool closing = queue->closing;
+      const std::string why = refusal(*queue);
       lock.unlock();
-      give_up(*queue, ticket,
-              closing ? fmt::format("audit sink {} is closed", queue->name)
-                      : fmt::format("audit sink {} is behind: its queue of {} events is full", queue->name,
-                                    options_.queue_capacity));
+      give_up(*queue, ticket_for(), why);
       continue;
     }
-    if (queue->items.empty() && !queue->writing && queue->healthy.load(std::memory_order_relaxed) &&
+    if (!queue->writing && queue->items.size() < queue->max_batch && queue->healthy.load(std::memory_order_relaxed) &&
         queue->sink->write_is_quick()) {
-      // Nothing ahead of it: written here, under the queue's lock, so order is kept.
-      if (write_out(*queue, std::span(shared.get(), 1))) {
-        ticket.complete_one(Outcome::kRecorded);
+      // Written here, under the queue's lock, so order is kept: with whatever is queued ahead of
+      // it (submit_later's events, or events the thread has not taken yet) in the same write.
+      bool ok;
+      if (queue->items.empty()) {
+        ok = write_out(*queue, std::span(&line, 1));
       } else {
-        give_up(*queue, ticket, queue->last_error_copy());
+        auto& lines = queue->quick_lines;
+        lines.clear();
+        for (auto& item : queue->items) lines.push_back(std::move(item.line));
+        lines.push_back(line);
+        ok = write_out(*queue, lines);
+        const std::string why = ok ? std::string() : queue->last_error_copy();
+        for (const auto& item : queue->items) {
+          if (ok) {
+            if (item.ticket) item.ticket->complete_one(Outcome::kRecorded);
+          } else {
+            give_up(*queue, item.ticket, why);
+          }
+        }
+        queue->items.clear();
+        queue->waited = 0;
+        queue->depth.store(0, std::memory_order_relaxed);
+      }
+      if (!ok) {
+        give_up(*queue, ticket_for(), queue->last_error_copy());
+      } else if (ticket) {
+        ticket->complete_one(Outcome::kRecorded);
+      } else {
+        ++recorded_here;
       }
       continue;
     }
-    queue->items.push_back({shared, ticket});
+    queue->items.push_back({line, ticket_for(), std::chrono::steady_clock::now()});
+    ++queue->waited;
     queue->depth.store(queue->items.size(), std::memory_order_relaxed);
     queue->cv.notify_one();
   }
-  live_.publish(shared);
-  return ticket;
+  if (live_.subscribers() > 0) live_.publish(std::make_shared<const std::string>(line));
+  return ticket ? *ticket : Ticket::recorded();
+}
+
+void Writer::submit_later(const std::string& line) {
+  for (auto& queue : queues_) {
+    std::unique_lock lock(queue->mutex);
+    if (queue->closing || queue->items.size() >= options_.queue_capacity) {
+      const std::string why = refusal(*queue);
+      lock.unlock();
+      give_up(*queue, std::nullopt, why);
+      continue;
+    }
+    queue->items.push_back({line, std::nullopt, std::chrono::steady_clock::now()});
+    queue->depth.store(queue->items.size(), std::memory_order_relaxed);
+    // A thread already waiting with a deadline (for an earlier such event) needs no wake-up: at
+    // its deadline it finds this one and waits for its deadline in turn.
+    if (queue->idle) queue->cv.notify_one();
+  }
+  if (live_.subscribers() > 0) live_.publish(std::make_shared<const std::string>(line));
 }
 
 void Writer::run(Queue& queue) {
-  const std::size_t max_batch = std::max<std::size_t>(queue.sink->max_batch(), 1);
-  std::vector<Queue::Item> batch;
   std::vector<std::string> lines;
+  std::vector<std::optional<Ticket>> tickets;
+  std::unique_lock lock(queue.mutex);
   while (true) {
-    {
-      std::unique_lock lock(queue.mutex);
-      queue.cv.wait(lock, [&] { return queue.closing || !queue.items.empty(); });
-      if (queue.items.empty()) return;  // closing and drained
-      while (!queue.items.empty() && batch.size() < max_batch) {
-        batch.push_back(std::move(queue.items.front()));
-        queue.items.pop_front();
+    // Write when an event is waited for, when the oldest event nobody waits for is kLaterBound
+    // old, or to drain on close.
+    while (true) {
+      if (queue.items.empty()) {
+        if (queue.closing) return;
+        queue.idle = true;
+        queue.cv.wait(lock);
+        queue.idle = false;
+        continue;
       }
-      queue.depth.store(queue.items.size(), std::memory_order_relaxed);
-      queue.writing = true;
+      if (queue.closing || queue.waited > 0) break;
+      const auto due = queue.items.front().queued + kLaterBound;
+      if (std::chrono::steady_clock::now() >= due) break;
+      queue.cv.wait_until(lock, due);
     }
-    lines.clear();
-    for (const auto& item : batch) lines.push_back(*item.line);
+    while (!queue.items.empty() && lines.size() < queue.max_batch) {
+      auto& item = queue.items.front();
+      lines.push_back(std::move(item.line));
+      if (item.ticket) --queue.waited;
+      tickets.push_back(std::move(item.ticket));
+      queue.items.pop_front();
+    }
+    queue.depth.store(queue.items.size(), std::memory_order_relaxed);
+    queue.writing = true;
+    lock.unlock();
     if (write_out(queue, lines)) {
-      for (const auto& item : batch) item.ticket.complete_one(Outcome::kRecorded);
+      for (const auto& ticket : tickets) {
+        if (ticket) ticket->complete_one(Outcome::kRecorded);
+      }
     } else {
       const std::string why = queue.last_error_copy();
-      for (const auto& item : batch) give_up(queue, item.ticket, why);
+      for (const auto& ticket : tickets) give_up(queue, ticket, why);
     }
-    batch.clear();
-    std::lock_guard lock(queue.mutex);
+    lines.clear();
+    tickets.clear();
+    lock.lock();
     queue.writing = false;
   }
 }

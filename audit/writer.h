@@ -3,7 +3,8 @@
 // Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
 // the sink's max_batch), writes it as one batch and only then completes the batch's tickets (a
 // file sink with fsync: batch fsyncs behind the writer: file_sink.h). The proxy holds a statement until its ticket says
-// may_proceed() (write-ahead), and sends the completion event without waiting.
+// may_proceed() (write-ahead), and sends the completion event without waiting (submit_later():
+// it rides in the next write instead of costing one of its own, within kLaterBound).
 //
 // Failure policy (config `audit.on_failure`):
 //   kBlock (default): an event a sink could not record, or that found the queue full, completes
@@ -17,6 +18,7 @@
 #include <functional>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,7 +64,15 @@ class Writer {
   // or if the sink's write is quick (Sink::write_is_quick: a file sink's write(2) without fsync)
   // and nothing is queued or being written ahead of it: then it is written on this thread.
   Ticket submit(const Event& event);
-  Ticket submit_line(std::string line);  // an already serialized event (to_line)
+  Ticket submit_line(const std::string& line);  // an already serialized event (to_line)
+
+  // An event nobody waits for (statement_done): queued without a ticket and without waking the
+  // sink's thread, so it goes out with the next submitted event's write (in submission order, so
+  // the chain's order is the submission order), or by the sink's thread kLaterBound after it was
+  // queued if no event comes first. A pgveil crash can lose what is queued so; it was never
+  // acknowledged. Its failure is counted (dropped or failed) like any other event's.
+  void submit_later(const std::string& line);
+  static constexpr std::chrono::milliseconds kLaterBound{5};
 
   // Stops accepting events, writes what is queued, joins the threads. Idempotent.
   void close();
@@ -86,7 +96,8 @@ class Writer {
   void run(Queue& queue);
   // sink->write() with the metrics around it; the caller owns the sink (writing flag or mutex).
   bool write_out(Queue& queue, std::span<const std::string> lines);
-  void give_up(Queue& queue, const Ticket& ticket, const std::string& why);
+  void give_up(Queue& queue, const std::optional<Ticket>& ticket, const std::string& why);
+  std::string refusal(const Queue& queue) const;  // why an event found no room; lock held
 
   WriterOptions options_;
   std::vector<std::unique_ptr<Queue>> queues_;

@@ -37,14 +37,17 @@ const audit::StatementInfo& StatementAudit::analyze_text(std::string_view sql, a
   return text_cache_.emplace(std::move(key), audit::analyze_statement(sql, mode)).first->second;
 }
 
-audit::Ticket StatementAudit::submit(audit::Statement statement) {
-  statement.session = options_.session;
-  statement.statement_id = next_id_++;
-  held_ = Held{statement.protocol == "extended" ? 'E' : statement.protocol == "simple" ? 'Q' : 'F',
-               statement.statement_id};
+audit::Ticket StatementAudit::submit(char type, std::string_view prepared_name, const audit::StatementInfo& info,
+                                     std::span<const std::optional<std::string>> params, std::size_t param_count) {
+  const std::uint64_t id = next_id_++;
+  held_ = Held{type, id};
   ++counts_.statements;
-  if (options_.metrics != nullptr) options_.metrics->statement(statement.info.kind);
-  return options_.writer->submit(audit::Event(std::move(statement)));
+  if (options_.metrics != nullptr) options_.metrics->statement(info.kind);
+  const std::string_view protocol = type == 'E' ? "extended" : type == 'Q' ? "simple" : "fastpath";
+  line_.clear();
+  audit::append_line(line_, audit::Clock::now(),
+                     audit::StatementRef{options_.session, id, protocol, prepared_name, info, params, param_count});
+  return options_.writer->submit_line(line_);
 }
 
 void StatementAudit::on_bind(pgwire::Bytes body) {
@@ -80,43 +83,33 @@ std::optional<audit::Ticket> StatementAudit::on_frontend(char type, pgwire::Byte
       // A simple Query drops the unnamed statement and portal (PROTOCOL.md 21).
       statements_.erase(std::string());
       portals_.erase(std::string());
-      audit::Statement statement;
-      statement.protocol = "simple";
       auto query = pgwire::parse_query(body);
-      statement.info = query ? analyze_text(query->sql, options_.text_mode()) : unknown_statement("unparsed");
-      return submit(std::move(statement));
+      if (!query) return submit('Q', {}, unknown_statement("unparsed"));
+      return submit('Q', {}, analyze_text(query->sql, options_.text_mode()));
     }
     case 'E': {
-      audit::Statement statement;
-      statement.protocol = "extended";
       auto execute = pgwire::parse_execute(body);
       auto it = execute ? portals_.find(std::string(execute->portal)) : portals_.end();
       if (it == portals_.end() || !it->second.statement) {
-        statement.info = unknown_statement("unparsed");   // the server fails it: no such portal
-      } else {
-        Portal& portal = it->second;
-        Prepared& prepared = *portal.statement;
-        const auto mode = options_.text_mode();
-        if (!prepared.info || prepared.mode != mode) {
-          prepared.info = audit::analyze_statement(prepared.sql, mode);
-          prepared.mode = mode;
-        }
-        statement.prepared_name = portal.statement_name;
-        statement.info = *prepared.info;
-        statement.params = portal.params;
-        statement.param_count = portal.param_count;
+        return submit('E', {}, unknown_statement("unparsed"));   // the server fails it: no such portal
       }
-      return submit(std::move(statement));
+      Portal& portal = it->second;
+      Prepared& prepared = *portal.statement;
+      const auto mode = options_.text_mode();
+      if (!prepared.info || prepared.mode != mode) {
+        prepared.info = audit::analyze_statement(prepared.sql, mode);
+        prepared.mode = mode;
+      }
+      return submit('E', portal.statement_name, *prepared.info, portal.params, portal.param_count);
     }
     case 'F': {
-      audit::Statement statement;
-      statement.protocol = "fastpath";
-      statement.info = unknown_statement("FUNCTION_CALL");
+      audit::StatementInfo info = unknown_statement("FUNCTION_CALL");
+      std::size_t param_count = 0;
       if (auto call = pgwire::parse_function_call(body)) {
-        statement.info.normalized = fmt::format("fast-path call of function {}", call->function_oid);
-        statement.param_count = call->arguments.size();
+        info.normalized = fmt::format("fast-path call of function {}", call->function_oid);
+        param_count = call->arguments.size();
       }
-      return submit(std::move(statement));
+      return submit('F', {}, info, {}, param_count);
     }
     case 'P':
       if (auto parse = pgwire::parse_parse(body)) {
@@ -190,21 +183,22 @@ void StatementAudit::on_backend(char type, pgwire::Bytes body) {
 void StatementAudit::flush_done() {
   for (auto& done : done_) {
     counts_.rows += done.rows;
-    audit::StatementDone event;
-    event.session = options_.session;
-    event.statement_id = done.id;
-    event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - done.started);
-    event.rows = done.rows;
-    event.bytes = done.bytes;
-    event.command_tag = std::move(done.tag);
-    event.sqlstate = std::move(done.sqlstate);
-    if (options_.masking != nullptr) event.masked_columns = std::exchange(options_.masking->masked_columns, {});
+    const auto duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - done.started);
+    // Taken (not copied) from the masking state, which then starts the next statement empty.
+    std::map<std::string, std::uint64_t> masked;
+    if (options_.masking != nullptr) masked.swap(options_.masking->masked_columns);
     if (options_.metrics != nullptr) {
-      std::uint64_t masked = 0;
-      for (const auto& [column, count] : event.masked_columns) masked += count;
-      options_.metrics->statement_done(event.duration, masked);
+      std::uint64_t values = 0;
+      for (const auto& [column, count] : masked) values += count;
+      options_.metrics->statement_done(duration, values);
     }
-    options_.writer->submit(audit::Event(std::move(event)));
+    line_.clear();
+    audit::append_line(line_, audit::Clock::now(),
+                       audit::StatementDoneRef{options_.session, done.id, duration, done.rows, done.bytes, masked,
+                                               done.tag, done.sqlstate});
+    // Not write-ahead: it rides in the next write (writer.h submit_later).
+    options_.writer->submit_later(line_);
   }
   done_.clear();
 }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -90,7 +91,9 @@ class StatementAudit {
 
   const audit::StatementInfo& analyze_text(std::string_view sql, audit::TextMode mode);
   void on_bind(pgwire::Bytes body);
-  audit::Ticket submit(audit::Statement statement);
+  // Serializes the statement event from the session's own state (no copy into an Event).
+  audit::Ticket submit(char type, std::string_view prepared_name, const audit::StatementInfo& info,
+                       std::span<const std::optional<std::string>> params = {}, std::size_t param_count = 0);
   void flush_done();
 
   StatementAuditOptions options_;
@@ -99,6 +102,7 @@ class StatementAudit {
   std::unordered_map<std::string, audit::StatementInfo> text_cache_;   // simple queries, by mode + text
   AuditReplies replies_;
   std::vector<AuditReplies::Done> done_;
+  std::string line_;  // the event being serialized, reused
   std::optional<Held> held_;
   RequestRefusals refusals_;
   std::uint64_t next_id_ = 1;

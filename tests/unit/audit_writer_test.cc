@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include <unistd.h>
@@ -244,4 +245,62 @@ TEST_CASE("stream sink: plain lines to a descriptor; a closed reader is an error
   REQUIRE_FALSE(broken);
   CHECK(broken.error().code == EPIPE);
   ::close(fds[1]);
+}
+
+TEST_CASE("writer: submit_later rides in the next write, or goes out by itself within its bound", "[audit][writer]") {
+  audit_test::TempDir dir;
+  audit::FileSinkOptions file_options;
+  file_options.path = dir.path() / "audit.jsonl";
+  file_options.fsync = audit::FsyncMode::kNone;
+  auto file = audit::FileSink::open(file_options, test_key());
+  REQUIRE(file);
+  std::vector<std::unique_ptr<audit::Sink>> sinks;
+  sinks.push_back(std::move(*file));
+  audit::Writer writer(std::move(sinks));
+
+  // A quick write (fsync: none) on this thread, then a completion nobody waits for: it is queued,
+  // not written, until the next event takes it along in the same write(2).
+  CHECK(writer.submit(test_event(0)).outcome() == Outcome::kRecorded);
+  writer.submit_later(audit::to_line(test_event(1)));
+  CHECK(audit_test::read_lines(file_options.path).size() == 1);
+  CHECK(writer.submit(test_event(2)).outcome() == Outcome::kRecorded);
+  auto lines = audit_test::read_lines(file_options.path);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1].find("\"source\":\"test-1\"") != std::string::npos);   // in submission order
+  CHECK(lines[2].find("\"source\":\"test-2\"") != std::string::npos);
+  CHECK(writer.stats()[0].batches == 2);
+
+  // With no event after it, the writer's thread writes it once it is kLaterBound old.
+  const auto queued = std::chrono::steady_clock::now();
+  writer.submit_later(audit::to_line(test_event(3)));
+  while (audit_test::read_lines(file_options.path).size() < 4 && std::chrono::steady_clock::now() - queued < 5s) {
+    std::this_thread::sleep_for(1ms);
+  }
+  const auto took = std::chrono::steady_clock::now() - queued;
+  CHECK(audit_test::read_lines(file_options.path).size() == 4);
+  CHECK(took >= audit::Writer::kLaterBound);
+  CHECK(took < 2s);
+
+  // Close writes what is still queued.
+  writer.submit_later(audit::to_line(test_event(4)));
+  writer.close();
+  CHECK(audit_test::read_lines(file_options.path).size() == 5);
+  const auto report = audit::verify_files(test_key(), audit::FileSink::chain_files(file_options.path));
+  REQUIRE(report);
+  CHECK(report->ok());
+  CHECK(writer.stats()[0].recorded == 5);
+}
+
+TEST_CASE("writer: submit_later under on_failure block is counted as failed", "[audit][writer]") {
+  ControlledSink* gate = nullptr;
+  auto writer = writer_with(gate);
+  gate->set_failing(true);
+  writer->submit_later(audit::to_line(test_event(0)));
+  const auto ticket = writer->submit(test_event(1));
+  REQUIRE(ticket.wait_for(5s) == Outcome::kFailed);
+  writer->close();
+  CHECK(writer->stats()[0].failed == 2);
+  // Usually both in one write; the first alone if its kLaterBound passed before the second came.
+  const auto sizes = gate->batch_sizes();
+  CHECK(std::accumulate(sizes.begin(), sizes.end(), std::size_t{0}) == 2);
 }
