@@ -71,17 +71,21 @@ bool payment_card_valid(std::string_view candidate) {
 }
 
 bool iban_valid(std::string_view candidate) {
-  std::string s;
+  // On the stack: hex ids ("ab12f0...") reach this often, and most fail.
+  constexpr std::size_t kMax = 34;
+  char s[kMax];
+  std::size_t size = 0;
   for (char c : candidate) {
     if (c == ' ') continue;
-    s.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c);
+    if (size == kMax) return false;  // longer than any IBAN
+    s[size++] = c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
   }
-  if (s.size() < 15 || s.size() > 34) return false;
+  if (size < 15) return false;
   if (!(s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && is_digit(s[2]) && is_digit(s[3]))) return false;
   // ISO 13616: move the first four characters to the end, letters become 10..35, mod 97 == 1.
-  const std::string rotated = s.substr(4) + s.substr(0, 4);
   int remainder = 0;
-  for (char c : rotated) {
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = s[(i + 4) % size];
     if (is_digit(c)) {
       remainder = (remainder * 10 + (c - '0')) % 97;
     } else if (c >= 'A' && c <= 'Z') {

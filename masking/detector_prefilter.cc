@@ -1,7 +1,12 @@
 #include "masking/detector_prefilter.h"
 
 #include <array>
+#include <bit>
 #include <cstddef>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace masking {
 namespace {
@@ -9,114 +14,144 @@ namespace {
 // Byte classes, looked up once per byte.
 enum : std::uint8_t {
   kDigit = 1,
-  kPhoneChar = 2,  // [0-9 .()+-]: what a phone candidate is made of (digits included)
-  kWord = 4,       // [0-9A-Za-z_]: RE2's ASCII \w, for \b
-  kLetter = 8,     // [A-Za-z]
+  kLetter = 2,     // [A-Za-z]
+  kUnderscore = 4,
+  kWord = kDigit | kLetter | kUnderscore,  // RE2's ASCII \w, for \b
+  kPhoneSep = 8,   // [ .()+-]: what joins the digit groups of a phone, card, id or address
   kOther = 16,     // '@', ':' or a non-ASCII byte: checked one by one
 };
 
 constexpr std::array<std::uint8_t, 256> kClasses = [] {
   std::array<std::uint8_t, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit | kPhoneChar | kWord;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = kWord | kLetter;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kWord | kLetter;
-  t['_'] = kWord;
-  for (char c : {' ', '.', '(', ')', '+', '-'}) t[static_cast<unsigned char>(c)] = kPhoneChar;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLetter;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kLetter;
+  t['_'] = kUnderscore;
+  for (char c : {' ', '.', '(', ')', '+', '-'}) t[static_cast<unsigned char>(c)] = kPhoneSep;
   t['@'] = t[':'] = kOther;
   for (int c = 0x80; c < 0x100; ++c) t[c] = kOther;
   return t;
 }();
 
-std::uint8_t cls(std::string_view s, std::size_t i) { return kClasses[static_cast<unsigned char>(s[i])]; }
+std::uint8_t cls(char c) { return kClasses[static_cast<unsigned char>(c)]; }
 
-// How a digit group is joined to the previous one: by exactly one character between them.
-enum class Join : std::uint8_t { kNone, kDashOrSpace, kDot };
-
-Join join_before(std::string_view s, std::size_t start) {
-  if (start < 2 || !(cls(s, start - 2) & kDigit)) return Join::kNone;
-  const char sep = s[start - 1];
-  if (sep == ' ' || sep == '-') return Join::kDashOrSpace;
-  return sep == '.' ? Join::kDot : Join::kNone;
+// The end of the word (maximal run of \w) that starts at s[i], and the union of its byte
+// classes (kDigit, kLetter, kUnderscore). Words end at unpredictable places, so a byte-by-byte
+// loop mispredicts once per word; with SSE2, 16 bytes are classified at once and the end is found
+// with one bit scan. The tail (fewer than 16 bytes left) goes byte by byte.
+std::size_t word_end(std::string_view s, std::size_t i, std::uint8_t& seen) {
+  const std::size_t n = s.size();
+#if defined(__SSE2__)
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Signed compares: bytes >= 0x80 are negative, so they are neither digits nor letters.
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));  // 'A'..'Z' -> 'a'..'z'
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    const __m128i underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+    const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(digit));
+    const unsigned letters = static_cast<unsigned>(_mm_movemask_epi8(letter));
+    const unsigned underscores = static_cast<unsigned>(_mm_movemask_epi8(underscore));
+    const unsigned word = digits | letters | underscores;
+    const unsigned len = static_cast<unsigned>(std::countr_one(word));  // 16 if all are word bytes
+    const unsigned in_word = len >= 16 ? 0xFFFFu : (1u << len) - 1;
+    if (digits & in_word) seen |= kDigit;
+    if (letters & in_word) seen |= kLetter;
+    if (underscores & in_word) seen |= kUnderscore;
+    i += len;
+    if (len < 16) return i;
+  }
+#endif
+  while (i < n) {
+    const std::uint8_t c = cls(s[i]);
+    if (!(c & kWord)) break;
+    seen |= c;
+    ++i;
+  }
+  return i;
 }
 
 }  // namespace
 
+// One pass over the value's words (maximal runs of \w) and the bytes between them.
+//
+// Why a digit group inside a word is skipped whole: every candidate of the card, phone,
+// national_id and IPv4 patterns is made of digits and [ .()+-] only, starts with a digit that
+// follows a non-word byte (\b\d, or \+\d, \(\d) and ends with a digit before a non-word byte
+// (\d\b). A group that touches a letter or '_' on either side can therefore be no part of one:
+// it can neither start or end a candidate nor lie inside one (the letter would be inside too).
+// RE2 evaluates \b against the whole text even when a search starts mid-value (scan_entry), so
+// this holds for every candidate the detectors try. Such a word only matters to the IBAN pattern
+// (\b[a-z]{2}\d{2}: two letters, then two digits, at the word's start).
 std::uint32_t possible_detectors(std::string_view s) {
   std::uint32_t possible = 0;
+  bool digits = false;
   std::size_t colons = 0;
-  // Digit groups (maximal runs of digits) and the chains they form.
+  // Digit words ("groups") and the chains they form, joined by exactly one separator.
+  constexpr std::size_t kNoGroup = static_cast<std::size_t>(-1);
+  std::size_t group_end = kNoGroup;         // one past the last group
   std::size_t card_chain = 0;               // digits of groups chained by single ' '/'-'
   std::size_t prev_len = 0, prev2_len = 0;  // the last two groups of that chain (0: none)
   std::size_t ip_chain = 0;                 // groups chained by single '.'
-  // The current run of phone characters (reset by any other byte).
+  // The current run of groups and separators (reset by any other byte or word).
   std::size_t run_digits = 0, run_groups = 0, run_longest = 0;
   bool run_plus = false;  // a '+' or '(' in the run
+  const auto end_run = [&] { run_digits = run_groups = run_longest = 0, run_plus = false; };
 
-  // Prose without a digit, '@' or ':' (the common free-text value) needs no more than this loop.
   const std::size_t n = s.size();
   std::size_t i = 0;
-  while (i < n && !(cls(s, i) & (kDigit | kOther))) ++i;
-  if (i == n) return 0;
-  if (!(cls(s, i) & kDigit) && s[i] != '@' && s[i] != ':') {
-    // A non-ASCII byte first: only the IBAN condition cares, and it needs digits too.
-    while (i < n && !(cls(s, i) & kDigit) && s[i] != '@' && s[i] != ':') ++i;
-    if (i == n) return 0;
-    possible |= detector_bit(DetectorKind::kIban);
-  }
-  while (i > 0 && (cls(s, i - 1) & kPhoneChar)) --i;  // the phone run around it starts here
   while (i < n) {
-    const std::uint8_t c = cls(s, i);
-    if (c & kPhoneChar && !(c & kDigit)) {
-      if (s[i] == '+' || s[i] == '(') run_plus = true;
-      ++i;
-      continue;
-    }
-    if (!(c & kDigit)) {
-      run_digits = run_groups = run_longest = 0, run_plus = false;
-      if (c & kOther) {
-        if (s[i] == '@') possible |= detector_bit(DetectorKind::kEmail);
-        else if (s[i] == ':' && ++colons >= 2) possible |= detector_bit(DetectorKind::kIpAddress);
-        else if (s[i] != ':') possible |= detector_bit(DetectorKind::kIban);  // non-ASCII: see the header
-        ++i;
+    std::uint8_t c = cls(s[i]);
+    if (c & kWord) {
+      // A whole word at once: only its start and whether it holds anything but digits matter.
+      const std::size_t start = i;
+      std::uint8_t seen = 0;
+      i = word_end(s, i, seen);
+      const std::size_t len = i - start;
+      if (seen & kDigit) digits = true;
+      if (seen != kDigit) {
+        if (len >= 4 && (cls(s[start]) & kLetter) && (cls(s[start + 1]) & kLetter) && (cls(s[start + 2]) & kDigit) &&
+            (cls(s[start + 3]) & kDigit))
+          possible |= detector_bit(DetectorKind::kIban);
+        end_run();
         continue;
       }
-      // Letters and punctuation: nothing to track until the next digit, phone character or '@'.
-      do ++i;
-      while (i < n && !(cls(s, i) & (kDigit | kPhoneChar | kOther)));
+      // A digit group s[start, i) with a non-word byte (or the value's end) on both sides.
+      const bool joined = group_end != kNoGroup && group_end + 1 == start;
+      const char sep = joined ? s[start - 1] : '\0';
+      const bool dash_or_space = sep == ' ' || sep == '-';
+      card_chain = dash_or_space ? card_chain + len : len;
+      if (card_chain >= 13) possible |= detector_bit(DetectorKind::kPaymentCard);
+      if (dash_or_space) {
+        if (prev2_len >= 3 && prev_len == 2 && len >= 4) possible |= detector_bit(DetectorKind::kNationalId);
+        prev2_len = prev_len;
+      } else {
+        prev2_len = 0;
+      }
+      prev_len = len;
+      ip_chain = sep == '.' ? ip_chain + 1 : 1;
+      if (ip_chain >= 4) possible |= detector_bit(DetectorKind::kIpAddress);
+      group_end = i;
+
+      run_digits += len;
+      ++run_groups;
+      if (len > run_longest) run_longest = len;
+      if (run_digits >= 7 && (run_plus || run_groups >= 2 || run_longest >= 10))
+        possible |= detector_bit(DetectorKind::kPhone);
       continue;
     }
-    // A digit group s[start, i).
-    const std::size_t start = i;
-    while (i < n && (cls(s, i) & kDigit)) ++i;
-    const std::size_t len = i - start;
-    // \b[a-z]{2}\d{2}: two letters at a word start right before this group of 2+ digits.
-    if (len >= 2 && start >= 2 && (cls(s, start - 1) & kLetter) && (cls(s, start - 2) & kLetter) &&
-        (start == 2 || !(cls(s, start - 3) & kWord)))
-      possible |= detector_bit(DetectorKind::kIban);
-    // Inside a word ("tracking 3f9a81c2..."): with a letter on both sides a group joins nothing,
-    // and the letters reset the phone run, so only a group long enough on its own can matter.
-    if (len < 10 && start > 0 && i < n && (cls(s, start - 1) & kLetter) && (cls(s, i) & kLetter)) continue;
-    const Join join = join_before(s, start);
-
-    card_chain = join == Join::kDashOrSpace ? card_chain + len : len;
-    if (card_chain >= 13) possible |= detector_bit(DetectorKind::kPaymentCard);
-    if (join == Join::kDashOrSpace) {
-      if (prev2_len >= 3 && prev_len == 2 && len >= 4) possible |= detector_bit(DetectorKind::kNationalId);
-      prev2_len = prev_len;
+    if (c & kPhoneSep) {
+      if (s[i] == '+' || s[i] == '(') run_plus = true;
     } else {
-      prev2_len = 0;
+      end_run();
+      if (s[i] == '@') possible |= detector_bit(DetectorKind::kEmail);
+      else if (s[i] == ':' && ++colons >= 2) possible |= detector_bit(DetectorKind::kIpAddress);
+      else if (c & kOther && s[i] != ':') possible |= detector_bit(DetectorKind::kIban);  // non-ASCII: see the header
     }
-    prev_len = len;
-
-    ip_chain = join == Join::kDot ? ip_chain + 1 : 1;
-    if (ip_chain >= 4) possible |= detector_bit(DetectorKind::kIpAddress);
-
-    run_digits += len;
-    ++run_groups;
-    if (len > run_longest) run_longest = len;
-    if (run_digits >= 7 && (run_plus || run_groups >= 2 || run_longest >= 10))
-      possible |= detector_bit(DetectorKind::kPhone);
+    ++i;
   }
+  // Every IBAN has digits; a non-ASCII letter alone does not make one.
+  if (!digits) possible &= ~detector_bit(DetectorKind::kIban);
   return possible;
 }
 

@@ -26,6 +26,8 @@ constexpr std::uint32_t detector_bit(DetectorKind kind) { return 1u << static_ca
 //                or a group of 10+ digits (phone_valid's three shapes)
 //  national_id   digit groups of 3+, exactly 2 and 4+ joined by single ' ' or '-'
 //  ip_address    four digit groups joined by single '.' (IPv4), or two ':' (IPv6)
+// A digit group that touches a letter or '_' ("3f9a81c2", "ORD8812") counts for none of the
+// digit conditions: no card, phone, id or IPv4 candidate can contain it (detector_prefilter.cc).
 std::uint32_t possible_detectors(std::string_view text);
 
 }  // namespace masking

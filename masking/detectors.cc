@@ -111,12 +111,18 @@ std::expected<Detectors, std::string> Detectors::compile(std::vector<DetectorSpe
 
 namespace {
 
-// Every validated span of one pattern, left to right.
+// Every validated span of one pattern, left to right. `kind` (a detector_bit(), or 0 for none):
+// before each search after the first, the prefilter is asked whether the rest of the text can
+// still hold a match of that kind; most values hold one e-mail or phone number, and the search
+// that would find nothing after it costs more than the prefilter. Asking it about the rest alone
+// is sound: a match inside the rest lies in it whole, and the prefilter counts the rest's start
+// as a word boundary, so it can only say "possible" more often than for the rest in context.
 template <class Entry>
-void scan_entry(const Entry& e, std::string_view text, std::vector<Span>& spans) {
+void scan_entry(const Entry& e, std::string_view text, std::vector<Span>& spans, std::uint32_t kind = 0) {
   std::size_t pos = 0;
   re2::StringPiece m;
-  while (pos <= text.size() && e.re->Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
+  while (pos <= text.size() && (pos == 0 || kind == 0 || (possible_detectors(text.substr(pos)) & kind) != 0) &&
+         e.re->Match(text, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
     const auto begin = static_cast<std::size_t>(m.data() - text.data());
     const std::size_t candidate_end = begin + m.size();
     std::size_t end = candidate_end;
@@ -170,7 +176,8 @@ void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
       // One or two kinds left (the usual case when any is): their own regexes find exactly the
       // spans the Set's hits would lead to, without the Set's two passes over the value.
       for (const auto& e : entries)
-        if (candidates & detector_bit(specs_[e.detector].kind)) scan_entry(e, text, spans);
+        if (const std::uint32_t kind = detector_bit(specs_[e.detector].kind); candidates & kind)
+          scan_entry(e, text, spans, kind);
       sort_and_merge(spans);
       return;
     }

@@ -28,15 +28,17 @@ void append_repeated(std::string& out, std::string_view fill, std::size_t n) {
 }
 
 void partial_string(const PartialMask& m, std::string_view in, std::string& out) {
-  const std::size_t n = utf8::count(in);
+  // ASCII (ids, phone numbers: what partial usually gets) has one byte per character.
+  const bool ascii = utf8::is_ascii(in);
+  const std::size_t n = ascii ? in.size() : utf8::count(in);
   // A value no longer than what would be kept is hidden whole: keep_last=4 on "123" must not
   // reveal all of it.
   if (n <= std::size_t{m.keep_first} + m.keep_last) {
     append_repeated(out, m.fill, n);
     return;
   }
-  const std::size_t head = utf8::offset_of(in, m.keep_first);
-  const std::size_t tail = utf8::offset_of(in, n - m.keep_last);
+  const std::size_t head = ascii ? m.keep_first : utf8::offset_of(in, m.keep_first);
+  const std::size_t tail = ascii ? n - m.keep_last : utf8::offset_of(in, n - m.keep_last);
   out.append(in.substr(0, head));
   append_repeated(out, m.fill, n - m.keep_first - m.keep_last);
   out.append(in.substr(tail));

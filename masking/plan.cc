@@ -95,6 +95,7 @@ ColumnAction masked_by(const Profile& profile, const ColumnRule& rule, const pgw
   a.kind = ColumnAction::Kind::kMask;
   a.rule = &rule;
   a.yields_null = always_null(rule.mask, t);
+  a.keyed = needs_key(rule.mask);
   a.reason = fmt::format("{} masked by profile '{}' rule at line {} ({}: {})", column_label(f, id), profile.name,
                          rule.line, rule.match.describe(), rule.mask.describe());
   if (a.binary && !a.yields_null && !has_binary_codec(t)) {

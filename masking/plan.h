@@ -17,6 +17,7 @@
 
 #include "masking/function_ref.h"
 #include "masking/profile.h"
+#include "masking/pseudonym_cache.h"
 #include "proxy/wire/row_messages.h"
 
 namespace masking {
@@ -61,6 +62,10 @@ struct ColumnAction {
   bool binary = false;               // format code 1
   const ColumnRule* rule = nullptr;  // kMask: the rule (owned by the plan's profile)
   bool yields_null = false;          // kMask whose result is NULL whatever the value (any format)
+  // kMask by hash or tokenize: the outputs of recent values (mutable: the plan is applied as
+  // const, by the one session that owns it).
+  bool keyed = false;
+  mutable PseudonymCache pseudonyms;
   // kRefuse: why, naming the column and the rule, without any value; kMask: the rule, for audit.
   std::string reason;
 };

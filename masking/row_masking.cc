@@ -40,8 +40,16 @@ std::expected<ValueResult, MaskError> mask_value(const Plan& plan, std::size_t c
   const std::size_t mark = target.size();
   ValueResult result = ValueResult::kValue;
   if (a.kind == ColumnAction::Kind::kMask) {
-    result = apply_mask(a.rule->mask, profile.key, a.type, text, target) == MaskOutcome::kValue ? ValueResult::kValue
-                                                                                               : ValueResult::kNull;
+    MaskOutcome outcome;
+    const bool memo = a.keyed && PseudonymCache::cacheable(text);
+    if (const PseudonymCache::Entry* hit = memo ? a.pseudonyms.find(text) : nullptr) {
+      target.append(hit->output);
+      outcome = hit->outcome;
+    } else {
+      outcome = apply_mask(a.rule->mask, profile.key, a.type, text, target);
+      if (memo) a.pseudonyms.store(text, outcome, std::string_view(target).substr(mark));
+    }
+    result = outcome == MaskOutcome::kValue ? ValueResult::kValue : ValueResult::kNull;
   } else {
     std::size_t detections = 0;
     switch (detect_and_mask(profile, a.type, text, target, detections)) {

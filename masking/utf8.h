@@ -18,6 +18,13 @@ inline std::size_t sequence_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+// Whether every byte is ASCII: then characters and bytes are the same.
+inline bool is_ascii(std::string_view s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
 inline std::size_t count(std::string_view s) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.size(); i += sequence_length(s, i)) ++n;

@@ -84,7 +84,18 @@ TEST_CASE("prefilter: one step short of a match is ruled out", "[masking][detect
   CHECK_FALSE(possible("10:30", DetectorKind::kIpAddress));
   CHECK(possible_detectors("delivered on time, tracking 3f9a1c2b") == 0);
   CHECK(possible_detectors("tracking 5d41402abc4b2a76b9719d911017c592") == 0);  // groups inside a word
-  CHECK(possible("tracking 5d4140206123456789c592", DetectorKind::kPhone));       // ... unless 10+ long
+  // A group that touches a letter can start, end or join no card, phone, id or IPv4 candidate,
+  // however long it is (the regexes need \b or '+'/'(' before the first digit, \b after the last).
+  CHECK(possible_detectors("tracking 5d4140206123456789c592") == 0);
+  CHECK(possible_detectors("ref x4111111111111111 4111111111111111y") == 0);
+  CHECK(possible_detectors("order 123456 shipped in 3 parcels, tracking 9e107d9d372bb6826bd81d3542a419d6") == 0);
+  CHECK(possible_detectors("ORD-00001234") == 0);
+  CHECK(possible("call 0612345678_", DetectorKind::kPhone) == false);
+  CHECK(possible("123-45-6789x", DetectorKind::kNationalId) == false);
+  CHECK(possible("a10.0.0.1", DetectorKind::kIpAddress) == false);
+  CHECK(possible("+4930123456", DetectorKind::kPhone));     // '+' is no word character
+  CHECK(possible("(0)30123456", DetectorKind::kPhone));
+  CHECK(possible("x 4111-1111-1111-1111 y", DetectorKind::kPaymentCard));
   CHECK(possible("ab12 west 1234 5698 7654 32", DetectorKind::kIban));
 }
 
@@ -129,4 +140,50 @@ TEST_CASE("prefilter: never rules out a kind the detectors find (mutated matches
     CHECK(found > 40);  // the generator does produce matches of every kind for the checks to bite
   }
   CHECK(checked == 6 * 5000);
+}
+
+TEST_CASE("prefilter: never rules out a kind the detectors find (digits next to letters)",
+          "[masking][detectors][prefilter]") {
+  // Random strings over an alphabet where digit groups meet letters, '_', separators, '@', ':'
+  // and non-ASCII bytes on every side, and the bench's value shapes with random edits.
+  const std::string alphabet = "0123456789012345678901234567890123456789 - . ( ) + aeDEbx_:@\xc3\xa4";
+  const char* shapes[] = {"order 123456 shipped in 3 parcels, tracking 9e107d9d372bb6826bd81d3542a419d6",
+                          "ref 0cc175b9c0f1b6a8", "ORD-00001234", "call back on +33 1 23456789",
+                          "customer wrote from other16@example.org about order 16", "Jürgen", "Berlin",
+                          "x4111111111111111 4111 1111 1111 1111y", "de89370400440532013000z", "a123-45-6789",
+                          "10.0.0.1a 10.0.0.1", "05d4140206123456789c592 0612345678", "DE89370400440532013000",
+                          "ssn 123-45-6789.", "card 4111 1111 1111 1111",
+                          // two of a kind: the search after the first match asks the prefilter again
+                          "a@b.co and c.d@e.org", "+33 1 23456789, +49 30 1234567", "10.0.0.1 10.0.0.2",
+                          "4111 1111 1111 1111 / 5555-5555-5555-4444", "123-45-6789 234-56-7890",
+                          "DE89370400440532013000 GB82WEST12345698765432", "fe80::1 and ::ffff:10.0.0.1"};
+  std::mt19937 rng(11);
+  for (DetectorKind kind : kKinds) {
+    const Detectors reference = compile(kind, false);
+    const Detectors filtered = compile(kind, true);
+    std::size_t found = 0;
+    for (int n = 0; n < 6000; ++n) {
+      std::string text;
+      if (n % 2 == 0) {
+        for (std::size_t k = 4 + rng() % 40; k > 0; --k) text.push_back(alphabet[rng() % alphabet.size()]);
+      } else {
+        text = shapes[rng() % std::size(shapes)];
+        for (std::size_t e = rng() % 5; e > 0; --e) {
+          const std::size_t at = rng() % (text.size() + 1);
+          const char c = alphabet[rng() % alphabet.size()];
+          if (rng() % 2 == 0 && at < text.size()) text[at] = c;
+          else text.insert(at, 1, c);
+        }
+      }
+      const auto expected = spans_of(reference, text);
+      CAPTURE(text, to_string(kind));
+      if (!expected.empty()) {
+        ++found;
+        CHECK(possible(text, kind));
+      }
+      CHECK(spans_of(filtered, text) == expected);
+    }
+    CAPTURE(to_string(kind));
+    CHECK(found > 20);
+  }
 }

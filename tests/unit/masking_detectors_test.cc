@@ -56,6 +56,11 @@ TEST_CASE("checksums: Luhn and mod-97", "[masking][detectors]") {
   CHECK(iban_valid("gb82 west 1234 5698 7654 32"));
   CHECK_FALSE(iban_valid("DE89 3704 0044 0532 0130 01"));  // bad checksum
   CHECK_FALSE(iban_valid("DE89"));
+  CHECK(iban_valid("MT84MALT011000012345MTLCAST001S"));            // 31 characters, letters inside
+  CHECK(iban_valid("mt84 malt 0110 0001 2345 mtlc ast0 01s"));
+  CHECK_FALSE(iban_valid("MT84MALT011000012345MTLCAST001S0000"));  // 35: longer than any IBAN
+  CHECK_FALSE(iban_valid("DE89-3704-0044-0532-0130-00"));
+  CHECK_FALSE(iban_valid("DE89370400440532013000\xc3\xa4"));
 }
 
 TEST_CASE("email", "[masking][detectors]") {

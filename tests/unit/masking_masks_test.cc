@@ -50,6 +50,13 @@ TEST_CASE("partial keeps first/last characters and counts code points", "[maskin
   CHECK(run_text(mask_of("{partial: {keep_first: 1, fill: '•'}}"), "élan") == "é•••");
   // A value no longer than what would be kept is hidden whole.
   CHECK(run_text(mask_of("{partial: {keep_last: 4}}"), "123") == "***");
+  CHECK(run_text(mask_of("{partial: {keep_last: 4}}"), "1234") == "****");
+  // ASCII values take a shortcut (bytes are characters); one byte >= 0x80 anywhere leaves it.
+  CHECK(utf8::is_ascii("+49 30 0000123"));
+  CHECK_FALSE(utf8::is_ascii("+49 30 000012\xff"));
+  CHECK(run_text(mask_of("{partial: {keep_last: 4}}"), "+49 30 0000123") == "**********0123");
+  CHECK(run_text(mask_of("{partial: {keep_first: 1, keep_last: 2}}"), "a\xff\xfe\xfd" "bc") == "a***bc");
+  CHECK(run_text(mask_of("{partial: {keep_first: 2, keep_last: 1}}"), "\xc3\xa9t\xc3\xa9") == "***");
 }
 
 TEST_CASE("partial on numbers and uuids keeps the type", "[masking][masks]") {
