@@ -1,17 +1,18 @@
 // async_read_some for a plain TCP socket that tells Asio's reactor when a read drained the socket.
 //
 // Asio 1.22's recv op counts a socket as drained only when recv returns 0 bytes (EOF), so every
-// read after a short one starts with a speculative recv that fails with EAGAIN before the op is
-// queued for epoll: in a request/response relay that is one failed recvfrom per forwarded
-// message (twice per pgbench transaction; pgbouncer does none). A short TCP read took all that
-// the kernel held, and data arriving after it raises a new edge in Asio's edge-triggered epoll
-// (which sets the descriptor's try-speculative flag again), so reporting it as
-// done_and_exhausted is safe: the next read is queued without a syscall and completes when
-// epoll says the socket is readable, or at once if data arrived in between.
+// read starts with a speculative recv that fails with EAGAIN before the op is queued for epoll:
+// in a request/response relay that is one failed recvfrom per forwarded message (twice per
+// pgbench transaction; pgbouncer does none). A short read alone does not prove the socket empty:
+// recv returns the last data and consumes a FIN behind it, whose epoll edge may already be gone.
+// So the socket has TCP_INQ on and each read asks the kernel (a control message of the same
+// recvmsg) how much is left: 0 means drained (after a FIN the kernel says 1), and the op reports
+// done_and_exhausted; data arriving later raises a new edge in Asio's edge-triggered epoll, which
+// makes the next read try recv first again. Nothing is lost and no recv is spent on EAGAIN.
 //
 // Built from Asio's detail layer (reactive_socket_recv_op, reactor_op_cancellation), which is
-// tied to one Asio release; any other release, or a reactor other than epoll, uses
-// async_read_some unchanged.
+// tied to one Asio release; any other release, a reactor other than epoll, or a kernel without
+// TCP_INQ uses async_read_some unchanged.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -31,6 +32,11 @@
 #include <asio/detail/reactor.hpp>
 #include <asio/detail/reactor_op.hpp>
 #include <asio/detail/socket_ops.hpp>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #endif
 
 namespace proxy {
@@ -55,12 +61,36 @@ class RecvOp : public ad::reactor_op {
         handler_(static_cast<Handler&&>(handler)),
         work_(handler_, io_ex) {}
 
+  // As socket_ops::non_blocking_recv1 for a stream, with recvmsg for the TCP_INQ hint.
   static status do_perform(ad::reactor_op* base) {
     auto* o = static_cast<RecvOp*>(base);
-    if (!ad::socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(), 0, true, o->ec_,
-                                            o->bytes_transferred_))
-      return not_done;
-    return !o->ec_ && o->bytes_transferred_ < o->buffer_.size() ? done_and_exhausted : done;
+    iovec iov{o->buffer_.data(), o->buffer_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    for (;;) {
+      const ssize_t n = ::recvmsg(o->socket_, &msg, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;
+        o->ec_ = std::error_code(errno, asio::error::get_system_category());
+        o->bytes_transferred_ = 0;
+        return done;
+      }
+      o->bytes_transferred_ = static_cast<std::size_t>(n);
+      if (n == 0) {
+        o->ec_ = asio::error::eof;
+        return done_and_exhausted;
+      }
+      o->ec_ = std::error_code();
+      int left = -1;   // no hint: not known to be drained
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) std::memcpy(&left, CMSG_DATA(c), sizeof left);
+      return left == 0 ? done_and_exhausted : done;
+    }
   }
 
   // As reactive_socket_recv_op::do_complete: free the op before the upcall.
@@ -109,8 +139,15 @@ struct ImplAccess : asio::ip::tcp::socket {
 
 }  // namespace drained_read_detail
 
-// Reads into `buffer` (not empty) like socket.async_read_some; `reactor` is the socket's
-// io_context's reactor (asio::use_service<asio::detail::reactor>, looked up once per socket).
+// Turns on the kernel's bytes-left hint for async_drained_read; false if the kernel has none.
+inline bool enable_drained_read(asio::ip::tcp::socket& socket) {
+  const int one = 1;
+  return ::setsockopt(socket.native_handle(), SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+}
+
+// Reads into `buffer` (not empty) like socket.async_read_some, on a socket that
+// enable_drained_read() succeeded for; `reactor` is the socket's io_context's reactor
+// (asio::use_service<asio::detail::reactor>, looked up once per socket).
 template <class Token>
 auto async_drained_read(asio::ip::tcp::socket& socket, asio::detail::reactor& reactor, asio::mutable_buffer buffer,
                         Token&& token) {

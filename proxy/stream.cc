@@ -17,7 +17,8 @@ Stream::Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 #if PGVEIL_DRAINED_READ
-  reactor_ = &asio::use_service<asio::detail::reactor>(asio::query(socket_.get_executor(), asio::execution::context));
+  if (enable_drained_read(socket_))
+    reactor_ = &asio::use_service<asio::detail::reactor>(asio::query(socket_.get_executor(), asio::execution::context));
 #endif
 }
 
@@ -61,7 +62,7 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> Stream::read_some(std::
     co_return std::pair{ec, n};
   }
 #if PGVEIL_DRAINED_READ
-  if (!into.empty()) {
+  if (reactor_ != nullptr && !into.empty()) {
     auto [ec, n] = co_await async_drained_read(socket_, *reactor_, asio::buffer(into.data(), into.size()), kTuple);
     co_return std::pair{ec, n};
   }
