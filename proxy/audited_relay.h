@@ -72,7 +72,6 @@ struct AuditedFrontendObserver {
   bool needs_whole(char type) const {
     return type == 'Q' || type == 'P' || type == 'B' || type == 'E' || type == 'F' || inner.needs_whole(type);
   }
-  std::chrono::milliseconds idle_limit() const { return inner.idle_limit(); }
 };
 
 template <class Inner>
@@ -102,7 +101,6 @@ struct AuditedBackendObserver {
   }
   // Errors and command tags are read whole (they are small).
   bool needs_whole(char type) const { return type == 'E' || type == 'C' || inner.needs_whole(type); }
-  std::chrono::milliseconds idle_limit() const { return inner.idle_limit(); }
 };
 
 }  // namespace proxy

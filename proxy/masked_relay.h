@@ -69,11 +69,9 @@ struct MaskingState {
 struct MaskedFrontendObserver {
   ProtocolTracker& tracker;
   MaskingState& state;
-  std::chrono::milliseconds idle;
   StatementGate& gate;
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement);
   bool needs_whole(char type) const { return type == 'E' || gate.needs_whole(type); }
-  std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
 };
 
 struct MaskedBackendObserver {
@@ -84,7 +82,6 @@ struct MaskedBackendObserver {
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement);
   // Every message that can carry data is rewritten whole (bounded by the relay's max_message).
   bool needs_whole(char) const { return true; }
-  std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
 
  private:
   Verdict on_description(pgwire::Bytes body, std::string& replacement);

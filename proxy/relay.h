@@ -5,13 +5,13 @@
 // forwarded in pieces as it arrives, never held whole. Only whole messages are otherwise
 // written, so between two writes the peer is at a message boundary and the session can inject
 // its own ErrorResponse there. The buffer is returned to the pool whenever nothing is left over,
-// so an idle direction holds no buffer.
+// so an idle direction holds no buffer; what an idle direction reads (a request or a short
+// reply, the common case) is framed and forwarded from where it was read, and only a partial
+// message left over goes into a pooled buffer.
 #pragma once
 
 #include <asio/awaitable.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <array>
-#include <chrono>
 #include <concepts>
 #include <cstring>
 #include <tuple>
@@ -20,12 +20,11 @@
 
 #include "proxy/io_buffer.h"
 #include "proxy/stream.h"
-#include "proxy/timeout.h"
 #include "proxy/wire/framing.h"
 
 namespace proxy {
 
-enum class RelayEnd { kPeerClosed, kReadError, kWriteError, kProtocolError, kStopped, kIdle };
+enum class RelayEnd { kPeerClosed, kReadError, kWriteError, kProtocolError, kStopped };
 
 struct RelayOutcome {
   RelayEnd end;
@@ -67,37 +66,27 @@ concept HoldingObserver = requires(Observer& o, char type, pgwire::Bytes body, s
 //   empty on entry; on kReplace it holds whole messages to send instead.
 // - `bool needs_whole(char type)`: true if messages of this type must be seen complete (to be
 //   rewritten): the buffer then grows to the message, up to options.max_message.
-// - `std::chrono::milliseconds idle_limit()` (0 = none) bounds how long the source may stay silent.
+// How long a source may stay silent is the session's business (idle_watch.h), not the relay's.
 template <class Observer>
 asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, RelayOptions options,
                                     Observer& observer, RelayPosition& position) {
-  using asio::experimental::awaitable_operators::operator||;
   std::size_t streaming = 0;   // bytes of an oversized message still to pass through unframed
   // An idle direction waits by reading into this small array in the coroutine frame, so it holds
-  // no pooled buffer; what arrives is copied into one (a request or reply of a few hundred bytes).
+  // no pooled buffer.
   std::array<std::uint8_t, kIdleReadSize> idle_read;
   std::string replacement, out;   // used only by observers that rewrite
   bool unread = false;            // the buffer still holds whole messages (after a hold)
   for (;;) {
     std::error_code ec;
     std::size_t n = 0;
+    bool direct = false;   // this round's bytes are the n in idle_read, not in `buffer`
     if (unread) {
       // Process what is left before reading more.
     } else if (buffer.empty()) {
       BufferPool::release(std::move(buffer));
       if (out.capacity() > kIdleReadSize) std::string().swap(out);   // idle sessions keep nothing
-      const auto idle = observer.idle_limit();
-      if (idle.count() > 0) {
-        auto waited = co_await (from.read_some(idle_read) || timeout(idle));
-        if (waited.index() == 1) co_return RelayOutcome{RelayEnd::kIdle, {}};
-        std::tie(ec, n) = std::get<0>(waited);
-      } else {
-        std::tie(ec, n) = co_await from.read_some(idle_read);
-      }
-      if (!ec) {
-        buffer = BufferPool::acquire(options.buffer_size);
-        std::memcpy(buffer.free_space().data(), idle_read.data(), n);
-      }
+      std::tie(ec, n) = co_await from.read_some(idle_read);
+      direct = !ec;
     } else {
       std::tie(ec, n) = co_await from.read_some(buffer.free_space());
     }
@@ -106,11 +95,12 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
                           ec == asio::ssl::error::stream_truncated;
       co_return RelayOutcome{closed ? RelayEnd::kPeerClosed : RelayEnd::kReadError, ec.message()};
     }
-    if (!unread) buffer.commit(n);
+    if (!unread && !direct) buffer.commit(n);
     unread = false;
 
-    const std::uint8_t* data = buffer.data().data();
-    const std::size_t end = buffer.size();
+    const std::uint8_t* data = direct ? idle_read.data() : buffer.data().data();
+    const std::size_t end = direct ? n : buffer.size();
+    const std::size_t capacity = direct ? options.buffer_size : buffer.capacity();
     std::size_t pos = 0;
     if (streaming > 0) {
       pos = std::min(streaming, end);
@@ -133,7 +123,7 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
       const std::size_t size = std::size_t{1} + h.length;
       const std::size_t available = std::min(size, end - pos);
       if (available < size) {
-        if (size <= buffer.capacity()) break;   // the rest fits: wait for it
+        if (size <= capacity) break;   // the rest fits: wait for it
         if (observer.needs_whole(h.type)) {
           grow_to = size;
           break;
@@ -159,15 +149,26 @@ asio::awaitable<RelayOutcome> relay(Stream& from, Stream& to, IoBuffer buffer, R
     }
     if (pos > 0) {
       position.at_boundary = false;
-      std::error_code wec;
+      std::span<const std::uint8_t> bytes{data, pos};
       if (rewritten) {
         out.append(reinterpret_cast<const char*>(data) + flushed, pos - flushed);
-        if (!out.empty()) wec = co_await to.write_all(out);
-      } else {
-        wec = co_await to.write_all({data, pos});
+        bytes = {reinterpret_cast<const std::uint8_t*>(out.data()), out.size()};
       }
+      // Written in place when the socket takes it all (the common case); suspends only on a full
+      // socket buffer or under TLS.
+      std::error_code wec;
+      const std::size_t written = to.write_now(bytes, wec);
+      if (!wec && written < bytes.size()) wec = co_await to.write_all(bytes.subspan(written));
       if (wec) co_return RelayOutcome{RelayEnd::kWriteError, wec.message()};
       position.at_boundary = streaming == 0;
+    }
+    if (direct) {
+      if (pos < end) {   // a partial (or held) message: it waits in a pooled buffer
+        buffer = BufferPool::acquire(options.buffer_size);
+        std::memcpy(buffer.free_space().data(), data + pos, end - pos);
+        buffer.commit(end - pos);
+      }
+    } else {
       buffer.consume(pos);
     }
     if constexpr (HoldingObserver<Observer>) {

@@ -16,6 +16,7 @@
 
 #include "policy/grant.h"
 #include "proxy/masked_relay.h"
+#include "proxy/idle_watch.h"
 #include "proxy/io_buffer.h"
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
@@ -74,6 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> cancel_running_query();
   asio::awaitable<void> relay_until_end(IoBuffer client_rest);
   asio::awaitable<void> watch_stop();
+  asio::awaitable<void> watch_idle(IdleWatch& idle);   // sets idle_ended_ when it runs out
+  asio::awaitable<void> watch_end(IdleWatch& idle);    // watch_stop, and watch_idle under a limit
   asio::awaitable<void> send_fatal(const pgwire::ErrorFields& fields);
   asio::awaitable<void> refuse(std::string_view sqlstate, std::string message, std::string hint = {});
   std::string tag() const;   // "session 12 (alice@prod)" for logs
@@ -106,6 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool deadline_moved_ = false;  // stop_timer_ was re-armed: its aborted wait is not an end
   IoBuffer startup_buffer_;
   bool server_fatal_seen_ = false;
+  bool idle_ended_ = false;       // the relay ended for the idle timeout
   std::unique_ptr<MaskingState> masking_;   // null: no masking, the plain relay
   std::unique_ptr<StatementGate> gate_;      // the role's statement rules
   std::unique_ptr<StatementAudit> statement_audit_;   // null: audit off

@@ -6,6 +6,7 @@
 #include "policy/time_format.h"
 #include "proxy/audited_relay.h"
 #include "proxy/session.h"
+#include "proxy/timeout.h"
 #include "proxy/upstream.h"
 #include "proxy/wire/error.h"
 #include "proxy/wire/auth_messages.h"
@@ -24,7 +25,6 @@ constexpr std::uint32_t kMaxBackendMessage = 0x3fffffff;
 struct FrontendObserver {
   ProtocolTracker& tracker;
   StatementGate& gate;
-  std::chrono::milliseconds idle;
   Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
     tracker.on_frontend(type);
     if (gate.refuse(type, body, complete, replacement)) return Verdict::kReplace;
@@ -32,7 +32,6 @@ struct FrontendObserver {
     return type == pgwire::fe::kTerminate ? Verdict::kStop : Verdict::kForward;
   }
   bool needs_whole(char type) const { return gate.needs_whole(type); }
-  std::chrono::milliseconds idle_limit() const { return tracker.busy() ? std::chrono::milliseconds{0} : idle; }
 };
 
 struct BackendObserver {
@@ -53,7 +52,30 @@ struct BackendObserver {
     return Verdict::kForward;
   }
   bool needs_whole(char) const { return false; }
-  std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
+};
+
+// Around the plain or the masked observers: every client message and every ReadyForQuery is
+// activity for the session's idle timeout (idle_watch.h).
+template <class Inner>
+struct IdleMarkingFrontend {
+  Inner& inner;
+  IdleWatch& idle;
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
+    idle.touch();
+    return inner.on_message(type, body, complete, replacement);
+  }
+  bool needs_whole(char type) const { return inner.needs_whole(type); }
+};
+
+template <class Inner>
+struct IdleMarkingBackend {
+  Inner& inner;
+  IdleWatch& idle;
+  Verdict on_message(char type, pgwire::Bytes body, bool complete, std::string& replacement) {
+    if (type == pgwire::be::kReadyForQuery) idle.touch();
+    return inner.on_message(type, body, complete, replacement);
+  }
+  bool needs_whole(char type) const { return inner.needs_whole(type); }
 };
 
 using Ended = std::variant<RelayOutcome, RelayOutcome, std::monostate>;
@@ -68,9 +90,14 @@ struct RelaySides {
 
 // Both directions raced against the session's end; with audit on, the observers are wrapped by
 // the audited ones (a separate instantiation, so the unaudited relay stays as it was).
-template <class Frontend, class Backend>
-asio::awaitable<Ended> race(RelaySides sides, IoBuffer client_rest, Frontend& frontend, Backend& backend,
-                            StatementAudit* audit, asio::awaitable<void> stop) {
+template <class InnerFrontend, class InnerBackend>
+asio::awaitable<Ended> race(RelaySides sides, IoBuffer client_rest, InnerFrontend& inner_frontend,
+                            InnerBackend& inner_backend, IdleWatch& idle, StatementAudit* audit,
+                            asio::awaitable<void> stop) {
+  IdleMarkingFrontend<InnerFrontend> frontend{inner_frontend, idle};
+  IdleMarkingBackend<InnerBackend> backend{inner_backend, idle};
+  using Frontend = decltype(frontend);
+  using Backend = decltype(backend);
   if (audit != nullptr) {
     AuditedFrontendObserver<Frontend> audited_frontend{frontend, *audit};
     AuditedBackendObserver<Backend> audited_backend{backend, *audit};
@@ -93,7 +120,6 @@ std::string_view describe(RelayEnd end) {
     case RelayEnd::kWriteError: return "write failed";
     case RelayEnd::kProtocolError: return "protocol violation";
     case RelayEnd::kStopped: return "terminated";
-    case RelayEnd::kIdle: return "idle timeout";
   }
   return "?";
 }
@@ -126,6 +152,29 @@ asio::awaitable<void> Session::watch_stop() {
     break;
   }
   stop_reason_ = ended(grant_->id, grant_->person, grant_->database, grant_->role, grant_->not_after, cut_short_by_);
+}
+
+asio::awaitable<void> Session::watch_idle(IdleWatch& idle) {
+  // One timer for the session, re-armed only when it runs out early (activity since it was set).
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto at = idle.deadline();
+  for (;;) {
+    timer.expires_at(at);
+    auto [ec] = co_await timer.async_wait(kTuple);
+    if (ec) co_return;   // the relay ended first
+    const auto next = idle.check(IdleWatch::Clock::now(), tracker_.busy());
+    if (!next) break;
+    at = *next;
+  }
+  idle_ended_ = true;
+}
+
+asio::awaitable<void> Session::watch_end(IdleWatch& idle) {
+  if (!idle.enabled()) {
+    co_await watch_stop();
+    co_return;
+  }
+  co_await (watch_stop() || watch_idle(idle));
 }
 
 void Session::expire_if_due(policy::TimePoint now) {
@@ -191,15 +240,16 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
   const RelayOptions to_client{cfg.limits.buffer_size, masking_ ? cfg.limits.max_message_size : kMaxBackendMessage};
 
   const RelaySides sides{*client_, *upstream_, to_server, to_client, upstream_position, client_position_};
+  IdleWatch idle(idle_limit());
   Ended ended;
   if (masking_) {
-    MaskedFrontendObserver frontend{tracker_, *masking_, idle_limit(), *gate_};
+    MaskedFrontendObserver frontend{tracker_, *masking_, *gate_};
     MaskedBackendObserver backend{tracker_, *masking_, server_fatal_seen_, *gate_};
-    ended = co_await race(sides, std::move(client_rest), frontend, backend, statement_audit_.get(), watch_stop());
+    ended = co_await race(sides, std::move(client_rest), frontend, backend, idle, statement_audit_.get(), watch_end(idle));
   } else {
-    FrontendObserver frontend{tracker_, *gate_, idle_limit()};
+    FrontendObserver frontend{tracker_, *gate_};
     BackendObserver backend{tracker_, *gate_, server_fatal_seen_};
-    ended = co_await race(sides, std::move(client_rest), frontend, backend, statement_audit_.get(), watch_stop());
+    ended = co_await race(sides, std::move(client_rest), frontend, backend, idle, statement_audit_.get(), watch_end(idle));
   }
 
   std::optional<pgwire::ErrorFields> fatal;   // what the client is told, if it is still there
@@ -213,17 +263,13 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
         end_reason_ = "client terminated";
         break;
       }
-      end_reason_ = outcome.end == RelayEnd::kIdle ? "idle timeout"
-                    : outcome.end == RelayEnd::kProtocolError ? "client protocol violation"
+      end_reason_ = outcome.end == RelayEnd::kProtocolError ? "client protocol violation"
                     : outcome.end == RelayEnd::kWriteError ? "upstream closed"
                                                            : "client went away";
       spdlog::info("{}: client side ended: {}{}{}", tag(), describe(outcome.end), outcome.detail.empty() ? "" : ": ",
                    outcome.detail);
       if (outcome.end == RelayEnd::kProtocolError) {
         fatal = pgwire::make_error("FATAL", "08P01", "invalid frontend message: " + outcome.detail);
-      } else if (outcome.end == RelayEnd::kIdle) {
-        fatal = pgwire::make_error("FATAL", "57P05", "terminating connection due to idle-session timeout",
-                                   fmt::format("pgveil closes sessions of role {} idle for {} ms.", info_.role, idle_limit().count()));
       } else if (outcome.end == RelayEnd::kWriteError) {
         upstream_gone = true;
         fatal = pgwire::make_error("FATAL", "08006", "pgveil lost the upstream connection: " + outcome.detail);
@@ -253,7 +299,13 @@ asio::awaitable<void> Session::relay_until_end(IoBuffer client_rest) {
       break;
     }
     default:
-      if (stop_reason_) {
+      if (idle_ended_) {
+        end_reason_ = "idle timeout";
+        spdlog::info("{}: idle timeout", tag());
+        fatal = pgwire::make_error("FATAL", "57P05", "terminating connection due to idle-session timeout",
+                                   fmt::format("pgveil closes sessions of role {} idle for {} ms.", info_.role,
+                                               idle.limit().count()));
+      } else if (stop_reason_) {
         end_reason_ = stop_reason_->why;
         spdlog::info("{}: {}", tag(), stop_reason_->message);
         fatal = pgwire::make_error("FATAL", stop_reason_->sqlstate, stop_reason_->message, stop_reason_->hint);

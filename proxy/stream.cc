@@ -1,5 +1,6 @@
 #include "proxy/stream.h"
 
+#include "proxy/drained_read.h"
 #include "proxy/timeout.h"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -15,6 +16,10 @@ Stream::Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   std::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+#if PGVEIL_DRAINED_READ
+  if (enable_drained_read(socket_))
+    reactor_ = &asio::use_service<asio::detail::reactor>(asio::query(socket_.get_executor(), asio::execution::context));
+#endif
 }
 
 asio::awaitable<std::error_code> Stream::tls_accept(asio::ssl::context& ctx) {
@@ -49,15 +54,35 @@ asio::awaitable<std::error_code> Stream::wait_readable() {
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> Stream::read_some(std::span<std::uint8_t> into) {
-  // async_read_some, not async_wait + read: Asio's reactor re-arms epoll (epoll_ctl) for every
-  // async_wait, while a read op is queued on the already registered descriptor, and after a read
-  // that drained the socket it skips the speculative recv that would fail.
+  // A read op, not async_wait + read: Asio's reactor re-arms epoll (epoll_ctl) for every
+  // async_wait, while a read op is queued on the already registered descriptor; and one that
+  // skips the speculative recv after a short read (drained_read.h).
   if (tls_) {
     auto [ec, n] = co_await tls_->async_read_some(asio::buffer(into.data(), into.size()), kTuple);
     co_return std::pair{ec, n};
   }
+#if PGVEIL_DRAINED_READ
+  if (reactor_ != nullptr && !into.empty()) {
+    auto [ec, n] = co_await async_drained_read(socket_, *reactor_, asio::buffer(into.data(), into.size()), kTuple);
+    co_return std::pair{ec, n};
+  }
+#endif
   auto [ec, n] = co_await socket_.async_read_some(asio::buffer(into.data(), into.size()), kTuple);
   co_return std::pair{ec, n};
+}
+
+std::size_t Stream::write_now(std::span<const std::uint8_t> bytes, std::error_code& ec) {
+  ec.clear();
+  if (tls_) return 0;
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    written += socket_.write_some(asio::buffer(bytes.data() + written, bytes.size() - written), ec);
+    if (ec) {
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+      break;
+    }
+  }
+  return written;
 }
 
 asio::awaitable<std::error_code> Stream::write_all(std::span<const std::uint8_t> bytes) {
@@ -65,18 +90,14 @@ asio::awaitable<std::error_code> Stream::write_all(std::span<const std::uint8_t>
     auto [ec, n] = co_await asio::async_write(*tls_, asio::buffer(bytes.data(), bytes.size()), kTuple);
     co_return ec;
   }
-  while (!bytes.empty()) {
+  for (;;) {
     std::error_code ec;
-    std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
-    if (!ec) {
-      bytes = bytes.subspan(n);
-      continue;
-    }
-    if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    bytes = bytes.subspan(write_now(bytes, ec));
+    if (ec) co_return ec;
+    if (bytes.empty()) co_return std::error_code{};
     auto [wec] = co_await socket_.async_wait(asio::socket_base::wait_write, kTuple);
     if (wec) co_return wec;
   }
-  co_return std::error_code{};
 }
 
 std::string Stream::certificate_der(bool own) const {

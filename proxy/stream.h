@@ -11,6 +11,10 @@
 #include <string>
 #include <system_error>
 
+namespace asio::detail {
+class epoll_reactor;
+}
+
 namespace proxy {
 
 class Stream {
@@ -32,6 +36,9 @@ class Stream {
   // Writes all of `bytes`: a direct non-blocking write first (the common case on loopback),
   // suspending only when the socket buffer is full (backpressure).
   asio::awaitable<std::error_code> write_all(std::span<const std::uint8_t> bytes);
+  // Plain TCP: writes what the socket takes now, without suspending, and returns how much that
+  // was (the caller co_awaits write_all for the rest). TLS: writes nothing and returns 0.
+  std::size_t write_now(std::span<const std::uint8_t> bytes, std::error_code& ec);
   asio::awaitable<std::error_code> write_all(std::string_view bytes) {
     return write_all(std::span<const std::uint8_t>(
         reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
@@ -48,6 +55,7 @@ class Stream {
 
  private:
   asio::ip::tcp::socket socket_;
+  asio::detail::epoll_reactor* reactor_ = nullptr;   // for async_drained_read (drained_read.h)
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
 };
 

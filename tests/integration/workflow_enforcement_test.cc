@@ -115,6 +115,23 @@ TEST_CASE("workflow enforcement: expiry ends a session mid-query; idle sessions 
     CHECK(errors.sqlstates[0] == "57P05");
     CHECK_THAT(errors.messages[0], Contains("idle"));
   }
+  {
+    INFO("a query longer than idle_timeout is not idle; the session is once it has been answered");
+    const auto g = wf::approved_grant(pgveil, alice, carol);
+    auto conn = connect_as(pgveil, "alice", g["secret"].get<std::string>(), "wf_idle_after");
+    auto slept = conn.query("SELECT pg_sleep(1.6)");
+    INFO((slept ? std::string() : slept.error().message));
+    REQUIRE(slept.has_value());
+    std::this_thread::sleep_for(500ms);
+    REQUIRE(conn.query("SELECT 1").has_value());   // activity: the idle second starts again
+    const auto answered = Clock::now();
+    itf::AsyncErrors errors;
+    itf::capture_async_errors(conn.get(), errors);
+    CHECK(itf::await_close(conn.get(), 4s));
+    CHECK(itf::seconds_since(answered) >= 0.9);
+    REQUIRE(errors.sqlstates.size() == 1);
+    CHECK(errors.sqlstates[0] == "57P05");
+  }
 }
 
 TEST_CASE("workflow enforcement: failed logins are rate-limited per person and address", "[workflow][itf]") {

@@ -57,7 +57,6 @@ struct Recorder {
     return proxy::Verdict::kReplace;
   }
   bool needs_whole(char type) const { return rewrite && type == 'D'; }
-  std::chrono::milliseconds idle_limit() const { return std::chrono::milliseconds{0}; }
 };
 
 struct Result {
