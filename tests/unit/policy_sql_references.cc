@@ -21,6 +21,15 @@ TEST_CASE("sql references: attribute notation counts as a function call", "[poli
   CHECK_FALSE(analyze_sql("SELECT id FROM customers")->functions.contains("id"));
 }
 
+TEST_CASE("sql references: called functions and operators, not attribute notation", "[policy][sql]") {
+  auto r = analyze_sql("SELECT c.email, lower(x) FROM t c WHERE a ### b AND c.n BETWEEN 1 AND 2 AND d ~~ 'x'");
+  REQUIRE(r);
+  CHECK(r->called_functions == std::set<std::string>{"lower", "###", "~~"});   // c.email may be a column
+  CHECK(r->functions.contains("email"));
+  CHECK(r->functions.contains("###"));
+  CHECK(analyze_sql("CALL archive_orders(3)")->called_functions.contains("archive_orders"));
+}
+
 TEST_CASE("sql references: names inside subqueries, CTEs, set operations and casts", "[policy][sql]") {
   auto r = analyze_sql(
       "WITH x AS (SELECT ssn AS s FROM customers) SELECT s::int FROM x UNION SELECT (SELECT \"Email\" FROM t LIMIT 1)");
@@ -133,6 +142,9 @@ TEST_CASE("sql references: statements that store rows, functions the session cre
   CHECK(analyze_sql("ALTER TABLE customers SET SCHEMA archive")->redefines);
   CHECK(analyze_sql("CREATE TRIGGER t AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION f()")->redefines);
   CHECK_FALSE(analyze_sql("CREATE TABLE notes (id int)")->redefines);
+  // Defaults are evaluated into rows later: a table or domain definition stores what it computes.
+  CHECK(analyze_sql("CREATE TEMP TABLE t (x text DEFAULT current_setting('a.b'))")->writes);
+  CHECK(analyze_sql("CREATE DOMAIN d AS text DEFAULT f()")->writes);
   const auto f = analyze_sql("CREATE FUNCTION pg_temp.leak() RETURNS text LANGUAGE sql AS 'SELECT 1'");
   REQUIRE(f);
   CHECK(f->created_functions == std::set<std::string>{"leak"});
