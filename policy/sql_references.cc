@@ -124,6 +124,12 @@ struct Walker {
         refs.functions.insert(name);
         refs.called_functions.insert(name);
         walk(value);
+      } else if (key == "CallStmt") {
+        // CALL p(...): its funccall is a FuncCall without the wrapper the walk keys on.
+        const std::string name = last_name(value.value("funccall", Json::object()).value("funcname", Json::array()));
+        refs.functions.insert(name);
+        refs.called_functions.insert(name);
+        walk(value);
       } else if (key == "A_Expr") {
         // An operator runs its function (a user-defined one may read rows by itself); BETWEEN and
         // its variants are spelled in letters and are no operators.

@@ -401,6 +401,10 @@ const Case kCorpus[] = {
      "(SELECT last_name FROM customers WHERE id = 9), false) $$; SELECT pg_temp.f4()"},
     {"SELECT id FROM orders WHERE pg_temp.f5() IS NULL LIMIT 1", Expect::kRefused, "writer",
      "CREATE FUNCTION pg_temp.f5() RETURNS text LANGUAGE sql AS 'SELECT NULL::text'"},
+    // CALL names its procedure in a node of its own: a procedure the session created is user code.
+    {"CALL pg_temp.pr()", Expect::kRefused, "writer",
+     "CREATE PROCEDURE pg_temp.pr() LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE '%', "
+     "(SELECT last_name FROM customers WHERE id = 10); END $$"},
     // WITH CHECK OPTION violations (44000) quote the whole base-table row in DETAIL.
     {"UPDATE vc SET city = 'zz' WHERE id = 1", Expect::kNoLeak, "writer",
      "BEGIN; CREATE TEMP VIEW vc AS SELECT id, city FROM customers WHERE city <> 'zz' WITH CHECK OPTION"},
