@@ -328,6 +328,11 @@ Verdict MaskedBackendObserver::while_refusing(char type, pgwire::Bytes body, std
     case pgwire::be::kNoData:
       state.order.on_description();
       return Verdict::kReplace;
+    case pgwire::be::kParseComplete:
+    case pgwire::be::kBindComplete:
+      state.names.on_complete(type == pgwire::be::kParseComplete ? NameRisks::Space::kStatement
+                                                                 : NameRisks::Space::kPortal);
+      return Verdict::kReplace;
     case pgwire::be::kErrorResponse:
     case pgwire::be::kNoticeResponse:
       return on_error_or_notice(type, body, replacement);

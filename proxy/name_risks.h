@@ -5,9 +5,10 @@
 // frontend cannot know whether the server will accept a Parse or Bind: it refuses one for a name
 // that exists ("prepared statement "p" already exists", the old one stays), and after an error it
 // skips every message up to Sync (an unnamed statement Parsed again keeps its old query). So a
-// message only raises a name's risk (merged with what it had) when it is sent, and sets it to its
-// own when the server confirms it (ParseComplete, BindComplete) and no later message for that
-// name is still on its way. SQL PREPARE and DECLARE only ever raise. Pure: fed message kinds.
+// Parse or Bind gives the name its risk when it is sent (what follows it up to Sync runs only if
+// it succeeded), and one the server does not confirm (ParseComplete, BindComplete) before an
+// error or ReadyForQuery leaves the name with its old risk merged in. SQL PREPARE and DECLARE
+// only ever raise a name's risk. Pure: fed message kinds.
 #pragma once
 
 #include <deque>
@@ -27,7 +28,7 @@ class NameRisks {
   SqlRisk find(Space space, std::string_view name) const;
   // PREPARE / DECLARE inside a Query: raises the name's risk.
   void raise(Space space, const std::string& name, const SqlRisk& risk);
-  // Parse / Bind sent upstream: raises now, set to `risk` when the server confirms.
+  // Parse / Bind sent upstream: the name takes `risk`, keeping its old one too until confirmed.
   void on_sent(Space space, const std::string& name, const SqlRisk& risk);
   void on_sync();                  // frontend Sync
   void on_complete(Space space);   // ParseComplete ('1') / BindComplete ('2')
@@ -39,8 +40,9 @@ class NameRisks {
     bool sync = false;
     Space space = Space::kStatement;
     std::string name;
-    SqlRisk risk;
+    SqlRisk previous;   // what the server keeps if it skips or refuses the message
   };
+  void unconfirmed(const Pending& p);
   std::unordered_map<std::string, SqlRisk>& map(Space space) { return space == Space::kPortal ? portals_ : statements_; }
   std::unordered_map<std::string, SqlRisk> statements_, portals_;
   std::deque<Pending> pending_;

@@ -414,7 +414,7 @@ const Case kCorpus[] = {
     {"SELECT id, customer_id FROM order_owners WHERE id <= 5", Expect::kMasked},
     // Legitimate work with volatile functions and functions in statements that read nothing masked.
     {"SELECT id, ssn FROM customers WHERE id <= 25 ORDER BY random()", Expect::kMasked},
-    {"SELECT pg_advisory_lock(id) FROM orders WHERE id = 1", Expect::kMasked},
+    {"SELECT id, pg_try_advisory_lock(id) FROM orders WHERE id = 1", Expect::kMasked},
     {"SELECT id, upper(city), now() - interval '1 day' FROM customers WHERE id <= 25", Expect::kMasked},
     {"SELECT count(*), max(city) FROM customers WHERE id BETWEEN 1 AND 25", Expect::kMasked},
     // on_unprovable: detect relies on the value detectors instead of refusing.

@@ -16,7 +16,7 @@ proxy::SqlRisk derived() {
 
 }  // namespace
 
-TEST_CASE("name risks: unknown names fail closed; confirmed names take their own risk", "[proxy][masking]") {
+TEST_CASE("name risks: unknown names fail closed; a Parse or Bind sent gives its risk", "[proxy][masking]") {
   proxy::NameRisks names;
   CHECK(names.find(Space::kStatement, "p").derived);   // unknown
   names.on_sent(Space::kStatement, "", derived());
@@ -24,10 +24,13 @@ TEST_CASE("name risks: unknown names fail closed; confirmed names take their own
   names.on_complete(Space::kStatement);
   names.on_ready();
   CHECK(names.find(Space::kStatement, "").derived);
+  // Parse, Bind, Execute in one go: the Execute runs the new statement (or is skipped).
   names.on_sent(Space::kStatement, "", proxy::SqlRisk::safe());
-  CHECK(names.find(Space::kStatement, "").derived);   // not confirmed yet: the old one may stay
+  names.on_sent(Space::kPortal, "", names.find(Space::kStatement, ""));
+  CHECK_FALSE(names.find(Space::kPortal, "").derived);
   names.on_sync();
   names.on_complete(Space::kStatement);
+  names.on_complete(Space::kPortal);
   names.on_ready();
   CHECK_FALSE(names.find(Space::kStatement, "").derived);
 }
@@ -62,15 +65,11 @@ TEST_CASE("name risks: PREPARE and DECLARE of an existing name only raise", "[pr
   CHECK(names.find(Space::kPortal, "c").derived);
 }
 
-TEST_CASE("name risks: a confirmation superseded by a later Parse of the same name keeps the merge",
-          "[proxy][masking]") {
+TEST_CASE("name risks: a Parse never confirmed before ReadyForQuery keeps the old risk", "[proxy][masking]") {
   proxy::NameRisks names;
+  names.raise(Space::kStatement, "", derived());
   names.on_sent(Space::kStatement, "", proxy::SqlRisk::safe());
-  names.on_sent(Space::kStatement, "", derived());
   names.on_sync();
-  names.on_complete(Space::kStatement);   // the first one: the second may already be in force
-  CHECK(names.find(Space::kStatement, "").derived);
-  names.on_complete(Space::kStatement);
   names.on_ready();
   CHECK(names.find(Space::kStatement, "").derived);
 }
