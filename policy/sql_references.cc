@@ -20,8 +20,11 @@ bool is_predicate_clause(const std::string& key) {
 
 // Statements that store what they read (under names of their own) or define objects over it.
 bool is_write(const std::string& key) {
-  static const std::set<std::string> kWrites{"InsertStmt", "UpdateStmt", "MergeStmt", "CreateTableAsStmt",
-                                             "intoClause", "ViewStmt",   "RuleStmt"};   // intoClause: SELECT INTO
+  // intoClause: SELECT INTO. CREATE TABLE and CREATE DOMAIN store expressions (DEFAULT
+  // current_setting(...) after set_config, DEFAULT f()) that later INSERTs evaluate into rows.
+  static const std::set<std::string> kWrites{"InsertStmt", "UpdateStmt", "MergeStmt",       "CreateTableAsStmt",
+                                             "intoClause", "ViewStmt",   "RuleStmt",        "CreateStmt",
+                                             "CreateDomainStmt", "AlterDomainStmt"};
   return kWrites.contains(key);
 }
 
@@ -117,7 +120,25 @@ struct Walker {
           if (k != "val") walk(v);
         }
       } else if (key == "FuncCall") {
-        refs.functions.insert(last_name(value.value("funcname", Json::array())));
+        const std::string name = last_name(value.value("funcname", Json::array()));
+        refs.functions.insert(name);
+        refs.called_functions.insert(name);
+        walk(value);
+      } else if (key == "CallStmt") {
+        // CALL p(...): its funccall is a FuncCall without the wrapper the walk keys on.
+        const std::string name = last_name(value.value("funccall", Json::object()).value("funcname", Json::array()));
+        refs.functions.insert(name);
+        refs.called_functions.insert(name);
+        walk(value);
+      } else if (key == "A_Expr") {
+        // An operator runs its function (a user-defined one may read rows by itself); BETWEEN and
+        // its variants are spelled in letters and are no operators.
+        const std::string name = last_name(value.value("name", Json::array()));
+        if (!name.empty() && name.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ") ==
+                                 std::string::npos) {
+          refs.functions.insert(name);
+          refs.called_functions.insert(name);
+        }
         walk(value);
       } else if (key == "A_Indirection") {
         // (x).f is attribute notation too: `(16384::oid).lo_get` calls lo_get(16384).
@@ -217,6 +238,8 @@ std::expected<SqlReferences, std::string> analyze_sql(std::string_view sql) {
   }
   refs.columns.erase("");
   refs.predicate_columns.erase("");
+  refs.functions.erase("");
+  refs.called_functions.erase("");
   return refs;
 }
 

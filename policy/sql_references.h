@@ -16,6 +16,10 @@ struct SqlReferences {
   std::set<std::string> columns;     // last field of every ColumnRef ("ssn" for c.ssn)
   std::set<std::string> relations;   // relation names and aliases in FROM (and CTE names)
   std::set<std::string> functions;   // last part of every function name, as parsed (folded)
+  // The subset of `functions` written as calls (f(...), CALL f(...)) or operators (a ### b: the
+  // symbol, which pg_operator names like a function), not attribute notation (c.name may be a
+  // column): a name the catalog does not know is a function created after it was loaded.
+  std::set<std::string> called_functions;
   // A reference to a whole row: t.* inside an expression (row_to_json(t.*)), or a bare name that
   // is a relation or alias (row_to_json(c), c::text). A top-level SELECT * / t.* is not one: it
   // expands to plain columns, which RowDescription identifies.
@@ -40,8 +44,9 @@ struct SqlReferences {
   // A predicate reads a whole row (`WHERE c::text LIKE ...`, `WHERE (c).ssn ...`), a star by
   // position (`SELECT * ... ORDER BY 3`), or joins NATURALly: any column may decide.
   bool predicate_any = false;
-  // The statement stores rows (INSERT, UPDATE, MERGE, CREATE TABLE AS, SELECT INTO) or defines a
-  // view or rule: what it reads ends up where later statements read it under other names.
+  // The statement stores rows (INSERT, UPDATE, MERGE, CREATE TABLE AS, SELECT INTO), defines a
+  // view or rule, or a table or domain whose defaults later rows take: what it reads ends up
+  // where later statements read it under other names.
   bool writes = false;
   // ALTER TABLE (a new generated column, a changed type), a rename, SET SCHEMA, CREATE TRIGGER:
   // changes what rules identify columns by (name, schema, type) or copies rows out of sight.

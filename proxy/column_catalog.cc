@@ -176,4 +176,10 @@ void CatalogCache::store(const std::string& database, std::shared_ptr<const Colu
   entries_[database] = Entry{std::move(catalog), now};
 }
 
+void ColumnCatalog::add_function(std::string name, bool user, bool volatile_) {
+  if (user) user_functions_.insert(name);
+  if (volatile_) volatile_functions_.insert(name);
+  known_functions_.insert(std::move(name));
+}
+
 }  // namespace proxy

@@ -44,6 +44,10 @@ class ColumnCatalog {
   // Output column `attnum` of view `view` is a plain reference to (oid, attnum) (0: computed).
   void add_view_origin(std::uint32_t view, std::int16_t attnum, std::uint32_t oid, std::int16_t origin_attnum);
   void add_user_function(std::string name) { user_functions_.insert(std::move(name)); }
+  // A name of pg_proc or pg_operator (kFunctionsQuery): `user` when one of that name is defined
+  // outside pg_catalog and information_schema (an operator: and not by an extension), `volatile_`
+  // when one may change state (advisory locks, sequences, settings, large objects) or take time.
+  void add_function(std::string name, bool user, bool volatile_);
   // Resolves every view column to what it shows. Call once after loading.
   void resolve_views();
 
@@ -51,6 +55,12 @@ class ColumnCatalog {
   // Every column of that name, in any table or view (resolved): what a name in SQL may read.
   std::vector<const masking::ColumnIdentity*> find_by_name(const std::string& column) const;
   bool is_user_function(const std::string& name) const { return user_functions_.contains(name); }
+  // A function or operator name the catalog did not list was created after it was loaded, by
+  // anyone: unknown code. True when no names were loaded at all (a catalog built by hand).
+  bool is_known_function(const std::string& name) const {
+    return known_functions_.empty() || known_functions_.contains(name);
+  }
+  bool is_volatile_function(const std::string& name) const { return volatile_functions_.contains(name); }
   std::size_t size() const { return columns_.size(); }
   std::vector<std::uint32_t> views() const;
 
@@ -69,7 +79,7 @@ class ColumnCatalog {
   std::unordered_map<std::uint64_t, masking::ColumnIdentity> columns_;
   std::unordered_map<std::uint32_t, ViewInfo> views_;
   std::unordered_multimap<std::string, std::uint64_t> by_name_;
-  std::set<std::string, std::less<>> user_functions_;
+  std::set<std::string, std::less<>> user_functions_, known_functions_, volatile_functions_;
 };
 
 // Every user and system column of tables, views, materialized views and foreign tables.

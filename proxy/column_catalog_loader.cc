@@ -32,9 +32,20 @@ std::string catalog_statements() {
          "JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid "
          "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname ";
   sql += kUserSchemas;
-  sql += ";\nSELECT DISTINCT p.proname FROM pg_catalog.pg_proc p "
-         "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname ";
+  // Every function and operator name: whether a user defined one (operators of extensions are
+  // theirs, as built-in as pg_catalog's), whether one is volatile; a name missing here was
+  // created after the load.
+  sql += ";\nSELECT p.proname, pg_catalog.bool_or(n.nspname ";
   sql += kUserSchemas;
+  sql += "), pg_catalog.bool_or(p.provolatile = 'v') FROM pg_catalog.pg_proc p "
+         "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace GROUP BY 1 UNION ALL "
+         "SELECT o.oprname, pg_catalog.bool_or(n.nspname ";
+  sql += kUserSchemas;
+  sql += " AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = "
+         "'pg_catalog.pg_operator'::pg_catalog.regclass AND d.objid = o.oid AND d.deptype = 'e')), "
+         "pg_catalog.bool_or(p.provolatile IS DISTINCT FROM 'i' AND p.provolatile IS DISTINCT FROM 's') "
+         "FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace "
+         "LEFT JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode GROUP BY 1";
   sql += ";\nSELECT c.oid, pg_catalog.pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c "
          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND n.nspname ";
   sql += kUserSchemas;
@@ -94,8 +105,9 @@ asio::awaitable<Result> load_column_catalog(Stream& upstream, std::uint32_t max_
       if (view && oid && attnum) catalog->add_view_read(*view, *oid, *attnum);
     } else if (statement == 2 && v.size() == 1) {
       if (const auto view = number<std::uint32_t>(v[0])) catalog->add_view_function(*view);
-    } else if (statement == 3 && v.size() == 1 && v[0]) {
-      catalog->add_user_function(std::string(pgwire::as_chars(*v[0])));
+    } else if (statement == 3 && v.size() == 3 && v[0]) {
+      const auto yes = [](const pgwire::Value& b) { return b && pgwire::as_chars(*b) == "t"; };
+      catalog->add_function(std::string(pgwire::as_chars(*v[0])), yes(v[1]), yes(v[2]));
     } else if (statement == 4 && v.size() == 2 && v[1]) {
       if (const auto view = number<std::uint32_t>(v[0])) definitions.emplace_back(*view, pgwire::as_chars(*v[1]));
     }

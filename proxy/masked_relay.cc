@@ -59,7 +59,10 @@ bool mask_error_fields(const masking::Profile& profile, pgwire::ErrorFields& fie
     fields.message = std::string(kHiddenRaise);
     changed = true;
   }
-  if (derived || fields.sqlstate.starts_with("22") || fields.sqlstate.starts_with("23")) {
+  // Data exceptions, integrity violations and WITH CHECK OPTION violations (44000: "Failing row
+  // contains (...)", the whole base-table row, whatever the statement named) quote values.
+  if (derived || fields.sqlstate.starts_with("22") || fields.sqlstate.starts_with("23") ||
+      fields.sqlstate.starts_with("44") || fields.detail.starts_with("Failing row contains")) {
     changed |= hide_quoted(fields.message);
     if (!fields.detail.empty()) {
       fields.detail = std::string(kHiddenDetail);
@@ -84,42 +87,42 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
     if (type != pgwire::fe::kParse) state.order.on_query();   // answered like a Query: error, ReadyForQuery
     return Verdict::kReplace;
   }
-  const auto known = [](const std::unordered_map<std::string, SqlRisk>& map, std::string_view name) {
-    auto it = map.find(std::string(name));
-    return it == map.end() ? SqlRisk{} : it->second;   // unknown: the server will fail it; else fail closed
-  };
+  using Space = NameRisks::Space;
   const auto assess = [&](std::string_view sql) {
     auto profile = state.current_profile();
     if (!profile) return SqlRisk::safe();
     auto refs = policy::analyze_sql(sql);
     if (!refs) return SqlRisk::unparsable();   // the server will most likely reject it; if not, fail closed
-    SqlRisk risk = assess_sql(*profile, *refs, state.catalog.get());
-    // set_config() can copy a masked value into a setting that a later statement reads back.
-    if (state.settings_tainted && reads_settings(*refs)) risk.derived = risk.copy_unsafe = true;
-    if (writes_settings(*refs)) state.settings_tainted = true;
     state.session_functions.insert(refs->created_functions.begin(), refs->created_functions.end());
-    for (const auto& function : refs->functions) {
-      if (!profile->columns.empty() && state.session_functions.contains(function)) risk.derived = risk.copy_unsafe = true;
-    }
-    for (const auto& cursor : refs->fetched_cursors) risk.merge(known(state.portal_risk, cursor));   // FETCH: the cursor query's rows
-    for (const auto& name : refs->executed_statements) risk.merge(known(state.statement_risk, name));   // EXECUTE: PREPARE's query
-    for (const auto& cursor : refs->declared_cursors) state.portal_risk[cursor] = risk;
-    for (const auto& name : refs->prepared_statements) state.statement_risk[name] = risk;
+    SessionFacts session{&state.session_functions, state.settings_tainted, SqlRisk::safe()};
+    // FETCH reads the cursor query's rows, EXECUTE runs PREPARE's query (CREATE TABLE ... AS
+    // EXECUTE stores them): their risk is this statement's.
+    for (const auto& cursor : refs->fetched_cursors) session.inherited.merge(state.names.find(Space::kPortal, cursor));
+    for (const auto& name : refs->executed_statements) session.inherited.merge(state.names.find(Space::kStatement, name));
+    SqlRisk risk = assess_sql(*profile, *refs, state.catalog.get(), session);
+    // set_config() can copy a masked value into a setting that a later statement reads back.
+    if (writes_settings(*refs)) state.settings_tainted = true;
+    for (const auto& cursor : refs->declared_cursors) state.names.raise(Space::kPortal, cursor, risk);
+    for (const auto& name : refs->prepared_statements) state.names.raise(Space::kStatement, name, risk);
     return risk;
   };
   // A statement refused whole never runs: neither its rows nor its row count ("UPDATE 12" after
   // WHERE ssn LIKE '1%'), its errors or its side effects (storing masked columns under other
   // names, notifying them) reach anyone.
   const auto refuse_write = [&](const SqlRisk& risk) {
-    if (risk.refusal.empty() && risk.write_refusal.empty()) return false;
-    const bool predicate = !risk.refusal.empty();
-    auto error = pgwire::make_error(
-        "ERROR", "42501",
-        fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role,
-                    predicate ? risk.refusal : risk.write_refusal),
-        predicate ? "Filter and order by columns without masking rules (e.g. the primary key), or ask for a role "
-                    "without masking."
-                  : "Store only columns without masking rules, named one by one.");
+    const auto& [why, hint] =
+        !risk.refusal.empty()
+            ? std::pair{risk.refusal, "Filter and order by columns without masking rules (e.g. the primary key), or "
+                                      "ask for a role without masking."}
+        : !risk.write_refusal.empty()
+            ? std::pair{risk.write_refusal, "Store only columns without masking rules, named one by one."}
+            : std::pair{risk.effect_refusal, "Run DO blocks, user-defined and volatile functions (advisory locks, "
+                                             "set_config, sequences, pg_sleep ...) only in statements that read no "
+                                             "masked columns, or ask for a role without masking."};
+    if (why.empty()) return false;
+    auto error = pgwire::make_error("ERROR", "42501",
+                                    fmt::format("pgveil refuses this statement under role \"{}\": {}", state.role, why),
+                                    hint);
     return gate.refusals().substitute(type, body, std::move(error), replacement);
   };
   switch (type) {
@@ -136,31 +139,35 @@ Verdict MaskedFrontendObserver::on_message(char type, pgwire::Bytes body, bool c
     case pgwire::fe::kParse:
       if (auto parse = pgwire::parse_parse(body)) {
         const SqlRisk risk = assess(parse->query);
-        state.statement_risk[std::string(parse->statement)] = risk;
-        if (refuse_write(risk)) return Verdict::kReplace;
+        if (refuse_write(risk)) {
+          state.names.raise(Space::kStatement, std::string(parse->statement), risk);
+          return Verdict::kReplace;
+        }
+        state.names.on_sent(Space::kStatement, std::string(parse->statement), risk);
       }
       break;
     case pgwire::fe::kBind:
       if (auto bind = pgwire::parse_bind(body)) {
-        state.portal_risk[std::string(bind->portal)] = known(state.statement_risk, bind->statement);
+        state.names.on_sent(Space::kPortal, std::string(bind->portal), state.names.find(Space::kStatement, bind->statement));
       }
       break;
     case pgwire::fe::kDescribe: {
       auto describe = pgwire::parse_describe(body);
       state.order.on_describe(
-          false, describe ? known(describe->target == 'S' ? state.statement_risk : state.portal_risk, describe->name)
+          false, describe ? state.names.find(describe->target == 'S' ? Space::kStatement : Space::kPortal, describe->name)
                           : SqlRisk{});
       break;
     }
     case pgwire::fe::kSync:
       state.order.on_sync();
+      state.names.on_sync();
       break;
     case pgwire::fe::kExecute: {
       auto execute = complete ? pgwire::parse_execute(body) : std::unexpected(pgwire::WireError{"incomplete"});
       if (!execute) break;   // the server answers a malformed Execute with an error of its own
       pgwire::encode_describe(replacement, 'P', execute->portal);
       pgwire::encode_execute(replacement, execute->portal, execute->max_rows);
-      state.order.on_describe(true, known(state.portal_risk, execute->portal));
+      state.order.on_describe(true, state.names.find(Space::kPortal, execute->portal));
       return Verdict::kReplace;
     }
     case pgwire::fe::kTerminate:
@@ -279,6 +286,7 @@ Verdict MaskedBackendObserver::on_error_or_notice(char type, pgwire::Bytes body,
   const bool derived = now.derived && !now.unparsed;
   if (type == pgwire::be::kErrorResponse) {
     state.order.on_error();
+    state.names.on_error();
     state.copy_out = false;
   }
   auto fields = pgwire::parse_error_fields(body);
@@ -319,6 +327,11 @@ Verdict MaskedBackendObserver::while_refusing(char type, pgwire::Bytes body, std
     case pgwire::be::kRowDescription:
     case pgwire::be::kNoData:
       state.order.on_description();
+      return Verdict::kReplace;
+    case pgwire::be::kParseComplete:
+    case pgwire::be::kBindComplete:
+      state.names.on_complete(type == pgwire::be::kParseComplete ? NameRisks::Space::kStatement
+                                                                 : NameRisks::Space::kPortal);
       return Verdict::kReplace;
     case pgwire::be::kErrorResponse:
     case pgwire::be::kNoticeResponse:
@@ -396,7 +409,14 @@ Verdict MaskedBackendObserver::on_message(char type, pgwire::Bytes body, bool co
       pgwire::encode_parameter_status(replacement, status->name, masking::kDefaultRedaction);
       return Verdict::kReplace;
     }
+    case pgwire::be::kParseComplete:
+      state.names.on_complete(NameRisks::Space::kStatement);
+      return Verdict::kForward;
+    case pgwire::be::kBindComplete:
+      state.names.on_complete(NameRisks::Space::kPortal);
+      return Verdict::kForward;
     case pgwire::be::kReadyForQuery:
+      state.names.on_ready();
       state.order.on_ready();
       state.refusing = false;
       state.copy_out = false;

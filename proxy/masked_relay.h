@@ -23,6 +23,7 @@
 #include "masking/profile.h"
 #include "policy/sql_references.h"
 #include "proxy/column_catalog.h"
+#include "proxy/name_risks.h"
 #include "proxy/protocol_tracker.h"
 #include "proxy/relay.h"
 #include "proxy/reply_order.h"
@@ -45,8 +46,7 @@ struct MaskingState {
   std::shared_ptr<const ColumnCatalog> catalog;
   ReplyOrder order;
   // Whether a prepared statement / portal may derive values from masked columns (its SQL).
-  // SQL cursors (DECLARE) are portals too, so they share portal_risk with Bind's portals.
-  std::unordered_map<std::string, SqlRisk> statement_risk, portal_risk;
+  NameRisks names;
   // set_config() ran: settings (SHOW, current_setting, application_name) may hold masked values.
   bool settings_tainted = false;
   // Functions the session created (CREATE FUNCTION): unknown to the catalog, so unprovable.

@@ -3,6 +3,7 @@
 // only, so every name a rule matches counts as a read of the masked column.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "masking/profile.h"
@@ -30,13 +31,29 @@ struct SqlRisk {
   // CREATE VIEW over masked columns or a star): it would launder them into a relation whose
   // columns no rule names. Says why.
   std::string write_refusal;
-  static SqlRisk safe() { return {false, false, {}, false, {}}; }
-  static SqlRisk unparsable() { return {true, true, {}, true, {}}; }
+  // Non-empty: the statement must not run because what it does besides returning rows would
+  // carry what it reads out of the result's reach: it reads masked columns and runs a DO block,
+  // a user-defined or unknown function, or a volatile one (pg_advisory_lock(ssn::bigint) leaves
+  // the value in pg_locks, set_config in a setting, pg_sleep in the time it takes). Says why.
+  std::string effect_refusal;
+  static SqlRisk safe() { return {false, false, {}, false, {}, {}}; }
+  static SqlRisk unparsable() { return {true, true, {}, true, {}, {}}; }
   void merge(const SqlRisk& other);
 };
 
-// catalog: user-defined functions (nullptr: none known).
-SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs, const ColumnCatalog* catalog);
+// What the session did before that the statement builds on.
+struct SessionFacts {
+  // Functions the session created (CREATE FUNCTION): user code unknown to the catalog.
+  const std::set<std::string>* functions = nullptr;
+  // set_config() ran: settings (SHOW, current_setting, pg_settings) may hold masked values.
+  bool settings_tainted = false;
+  // The risk of what the statement runs by name: EXECUTE's prepared statement, FETCH's cursor.
+  SqlRisk inherited = SqlRisk::safe();
+};
+
+// catalog: user-defined, known and volatile functions (nullptr: none known).
+SqlRisk assess_sql(const masking::Profile& profile, const policy::SqlReferences& refs, const ColumnCatalog* catalog,
+                   const SessionFacts& session = {});
 
 // Whether the statement reads configuration settings (SHOW, current_setting, pg_settings), which
 // set_config() may have filled from masked columns earlier in the session.

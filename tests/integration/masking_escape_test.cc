@@ -8,10 +8,13 @@
 #include <catch2/catch.hpp>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "support/masking_probe.h"
 #include "support/masking_shop.h"
+#include "support/pg_cluster.h"
+#include "support/pq.h"
 
 using testsupport::masking_shop::Probe;
 using testsupport::masking_shop::Protocol;
@@ -338,6 +341,82 @@ const Case kCorpus[] = {
     {"UPDATE customers SET city = city WHERE id = 1 RETURNING first_name || ''", Expect::kRefused, "writer", "BEGIN"},
     {"SELECT lo_from_bytea(0, convert_to(first_name, 'UTF8')) FROM customers WHERE id = 1", Expect::kRefused,
      "writer", "BEGIN"},
+    // A refused result has still run: what a statement reading masked columns does besides its
+    // rows must not carry them out. Advisory locks leave their key in pg_locks (8 bytes of a name
+    // per lock, read back by a statement that names no masked column); set_config inside a DO
+    // block, which the parser does not see into, leaves the value in a setting.
+    {"SELECT pg_advisory_lock(('x' || encode(substring(convert_to(rpad(last_name, 8), 'UTF8') from 1 for 8), "
+     "'hex'))::bit(64)::bigint) FROM customers WHERE id <= 25",
+     Expect::kRefused},
+    {"SELECT convert_from(decode(lpad(to_hex(classid::bigint), 8, '0') || lpad(to_hex(objid::bigint), 8, '0'), "
+     "'hex'), 'UTF8') AS k FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+     Expect::kNoLeak, "support",
+     "SELECT pg_advisory_lock(('x' || encode(substring(convert_to(rpad(last_name, 8), 'UTF8') from 1 for 8), "
+     "'hex'))::bit(64)::bigint) FROM customers WHERE id <= 25"},
+    {"SELECT convert_from(decode(lpad(to_hex(classid::bigint), 8, '0') || lpad(to_hex(objid::bigint), 8, '0'), "
+     "'hex'), 'UTF8') AS k FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+     Expect::kNoLeak, "strict",
+     "SELECT id FROM customers WHERE id <= 25 AND pg_try_advisory_lock(('x' || encode(substring(convert_to("
+     "rpad(first_name, 8), 'UTF8') from 1 for 8), 'hex'))::bit(64)::bigint)"},
+    {"SELECT id FROM customers WHERE id = 3 AND pg_advisory_lock(ascii(first_name)) IS NOT NULL", Expect::kRefused},
+    {"SELECT pg_sleep(ascii(ssn) - 48) FROM customers WHERE id = 1", Expect::kRefused, "strict"},
+    {"SELECT setseed(ascii(ssn) / 255.0) FROM customers WHERE id = 1", Expect::kRefused},
+    {"DO $$ BEGIN PERFORM set_config('pgveil.d', (SELECT last_name FROM customers WHERE id = 5), false); END $$",
+     Expect::kRefused},
+    {"SHOW pgveil.d", Expect::kNoLeak, "support",
+     "DO $$ BEGIN PERFORM set_config('pgveil.d', (SELECT last_name FROM customers WHERE id = 5), false); END $$"},
+    {"SELECT current_setting('pgveil.d2')", Expect::kNoLeak, "support",
+     "DO $$ BEGIN PERFORM set_config('pgveil.d2', (SELECT string_agg(first_name, ',') FROM customers), false); "
+     "END $$"},
+    {"SELECT 1", Expect::kNoLeak, "support",
+     "DO $$ BEGIN PERFORM set_config('application_name', (SELECT last_name FROM customers WHERE id = 6), false); "
+     "END $$"},
+    // Functions that run a query text they are given (ts_stat, ts_rewrite): the text names nothing
+    // the parser sees, so they count as reading masked columns.
+    {"SELECT word FROM ts_stat('SELECT last_name::tsvector FROM customers')", Expect::kRefused},
+    {"SELECT * FROM ts_stat('SELECT first_name::tsvector FROM customers WHERE id <= 25')", Expect::kRefused},
+    {"SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, quote_literal(last_name)::tsquery FROM customers "
+     "WHERE id = 3')",
+     Expect::kRefused},
+    {"COPY (SELECT word FROM ts_stat('SELECT last_name::tsvector FROM customers')) TO STDOUT", Expect::kRefused},
+    {"SELECT * FROM ts_stat('SELECT first_name::int::text::tsvector FROM customers')", Expect::kNoLeak},
+    // CREATE TABLE ... AS EXECUTE stores what the prepared statement reads.
+    {"SELECT x FROM te", Expect::kNoLeak, "writer",
+     "PREPARE pw AS SELECT last_name || '' AS x FROM customers; CREATE TEMP TABLE te AS EXECUTE pw"},
+    {"CREATE TEMP TABLE te2 AS EXECUTE pw2", Expect::kRefused, "writer",
+     "PREPARE pw2 AS SELECT first_name || '' AS x FROM customers"},
+    // Defaults are evaluated into rows: after set_config (its result refused, but it ran), a
+    // table whose default reads the setting would store the value.
+    {"SELECT x FROM td", Expect::kNoLeak, "writer",
+     "SELECT set_config('pgveil.t', last_name, false) FROM customers WHERE id = 7"
+     "; CREATE TEMP TABLE td (id int, x text DEFAULT current_setting('pgveil.t')); INSERT INTO td (id) VALUES (1)"},
+    {"CREATE TEMP TABLE td2 (id int, x text DEFAULT current_setting('pgveil.t2'))", Expect::kRefused, "writer",
+     "SELECT set_config('pgveil.t2', last_name, false) FROM customers WHERE id = 8"},
+    {"CREATE TEMP TABLE td3 (id int, x text DEFAULT pg_temp.f3())", Expect::kRefused, "writer",
+     "CREATE FUNCTION pg_temp.f3() RETURNS text LANGUAGE sql AS 'SELECT first_name FROM customers LIMIT 1'"},
+    {"CREATE TEMP TABLE td4 (id int, note text DEFAULT 'none')", Expect::kMasked, "writer", "BEGIN"},
+    // A function the session created runs before its result is refused: its effects must not.
+    {"SHOW pgveil.f", Expect::kNoLeak, "writer",
+     "CREATE FUNCTION pg_temp.f4() RETURNS text LANGUAGE sql AS $$ SELECT set_config('pgveil.f', "
+     "(SELECT last_name FROM customers WHERE id = 9), false) $$; SELECT pg_temp.f4()"},
+    {"SELECT id FROM orders WHERE pg_temp.f5() IS NULL LIMIT 1", Expect::kRefused, "writer",
+     "CREATE FUNCTION pg_temp.f5() RETURNS text LANGUAGE sql AS 'SELECT NULL::text'"},
+    // CALL names its procedure in a node of its own: a procedure the session created is user code.
+    {"CALL pg_temp.pr()", Expect::kRefused, "writer",
+     "CREATE PROCEDURE pg_temp.pr() LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE '%', "
+     "(SELECT last_name FROM customers WHERE id = 10); END $$"},
+    // WITH CHECK OPTION violations (44000) quote the whole base-table row in DETAIL.
+    {"UPDATE vc SET city = 'zz' WHERE id = 1", Expect::kNoLeak, "writer",
+     "BEGIN; CREATE TEMP VIEW vc AS SELECT id, city FROM customers WHERE city <> 'zz' WITH CHECK OPTION"},
+    // A view column computed by a user-defined function carries whatever the function reads.
+    {"SELECT owner || '' FROM order_owners", Expect::kRefused},
+    {"SELECT id FROM order_owners WHERE owner::regclass IS NOT NULL", Expect::kNoLeak},
+    {"SELECT id, customer_id FROM order_owners WHERE id <= 5", Expect::kMasked},
+    // Legitimate work with volatile functions and functions in statements that read nothing masked.
+    {"SELECT id, ssn FROM customers WHERE id <= 25 ORDER BY random()", Expect::kMasked},
+    {"SELECT id, pg_try_advisory_lock(id) FROM orders WHERE id = 1", Expect::kMasked},
+    {"SELECT id, upper(city), now() - interval '1 day' FROM customers WHERE id <= 25", Expect::kMasked},
+    {"SELECT count(*), max(city) FROM customers WHERE id BETWEEN 1 AND 25", Expect::kMasked},
     // on_unprovable: detect relies on the value detectors instead of refusing.
     {"SELECT upper(ssn), lower(email) FROM customers WHERE id <= 25", Expect::kMasked, "detecting"},
 };
@@ -402,4 +481,122 @@ TEST_CASE("masking: refusals name the column and the rule and give a hint", "[ma
   r = PQexec(probe.get(), "SELECT count(*) FROM orders");
   CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
   PQclear(r);
+}
+
+TEST_CASE("masking: refusals of what a statement does besides its result name the column and the rule",
+          "[masking][escape]") {
+  auto& world = World::shared();
+  Probe probe(world.proxied("support"));
+  REQUIRE(probe.ok());
+  PGresult* r = PQexec(probe.get(), "SELECT id FROM customers WHERE id = 3 AND pg_advisory_lock(ascii(first_name)) IS NOT NULL");
+  REQUIRE(PQresultStatus(r) == PGRES_FATAL_ERROR);
+  CHECK(std::string(PQresultErrorField(r, PG_DIAG_SQLSTATE)) == "42501");
+  const std::string message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  CHECK_THAT(message, Catch::Contains("\"first_name\"") && Catch::Contains("pii-strict") && Catch::Contains("line") &&
+                          Catch::Contains("pg_advisory_lock"));
+  CHECK(PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) != nullptr);
+  PQclear(r);
+  // Refused before it ran: no lock was taken.
+  r = PQexec(probe.get(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+  REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
+  CHECK(std::string(PQgetvalue(r, 0, 0)) == "0");
+  PQclear(r);
+}
+
+TEST_CASE("masking: a function created after pgveil read the catalog is unknown code", "[masking][escape]") {
+  auto& world = World::shared();
+  {
+    Probe warm(world.proxied("support"));   // the catalog is loaded (or still fresh)
+    REQUIRE(warm.ok());
+    CHECK_FALSE(warm.run("SELECT 1", Protocol::kSimple).failed());
+  }
+  auto admin = testsupport::PgConn::must_connect(
+      testsupport::PgCluster::shared().conninfo(testsupport::masking_shop::kDatabase));
+  admin.must("CREATE OR REPLACE FUNCTION public.names_later() RETURNS text LANGUAGE sql STABLE "
+             "AS $$ SELECT string_agg(last_name, ',') FROM customers $$");
+  admin.must("CREATE OR REPLACE FUNCTION public.names_later_op(int, int) RETURNS text LANGUAGE sql STABLE "
+             "AS $$ SELECT string_agg(first_name, ',') FROM customers $$");
+  admin.must("DROP OPERATOR IF EXISTS public.<~~> (int, int)");
+  admin.must("CREATE OPERATOR public.<~~> (LEFTARG = int, RIGHTARG = int, FUNCTION = public.names_later_op)");
+  for (const Protocol p : {Protocol::kSimple, Protocol::kExtendedText}) {
+    for (const char* sql : {"SELECT names_later()", "SELECT 1 <~~> 2", "COPY (SELECT 1 <~~> 2) TO STDOUT"}) {
+      Probe probe(world.proxied("support"));
+      REQUIRE(probe.ok());
+      INFO(sql << " [" << to_string(p) << "]");
+      const Seen seen = probe.run(sql, p);
+      INFO(seen.summary());
+      CHECK(world.leaked_in(seen.bytes) == "");
+      CHECK(seen.refused());
+    }
+  }
+  admin.must("DROP OPERATOR public.<~~> (int, int)");
+  admin.must("DROP FUNCTION public.names_later_op(int, int)");
+  admin.must("DROP FUNCTION public.names_later()");
+}
+
+TEST_CASE("masking: a name the server kept cannot be given a lower risk by a statement it refused or skipped",
+          "[masking][escape]") {
+  auto& world = World::shared();
+  const auto collect = [](PGresult* r) {
+    std::string bytes;
+    for (int row = 0; row < PQntuples(r); ++row) {
+      for (int col = 0; col < PQnfields(r); ++col) bytes.append(PQgetvalue(r, row, col)).push_back('\t');
+    }
+    if (const char* m = PQresultErrorMessage(r)) bytes += m;
+    return bytes;
+  };
+  const auto sqlstate = [](PGresult* r) {
+    const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return std::string(s ? s : "");
+  };
+  SECTION("PREPARE and DECLARE of a name that exists fail on the server, the old query stays") {
+    const std::tuple<const char*, const char*, const char*> steps[] = {
+        {"PREPARE px AS SELECT last_name || '' AS n FROM customers", "PREPARE px AS SELECT 1", "EXECUTE px"},
+        {"DECLARE cx CURSOR WITH HOLD FOR SELECT first_name || '' AS n FROM customers",
+         "DECLARE cx CURSOR WITH HOLD FOR SELECT 1", "FETCH ALL FROM cx"}};
+    for (const auto& [define, redefine, use] : steps) {
+      Probe probe(world.proxied("support"));
+      REQUIRE(probe.ok());
+      INFO(define);
+      CHECK(world.leaked_in(probe.run(define, Protocol::kSimple).bytes) == "");
+      CHECK(probe.run(redefine, Protocol::kSimple).failed());   // "already exists"
+      const Seen seen = probe.run(use, Protocol::kSimple);
+      INFO(seen.summary());
+      CHECK(world.leaked_in(seen.bytes) == "");
+      CHECK(seen.refused());
+    }
+  }
+  SECTION("a Parse of the unnamed statement skipped after an error in a pipeline keeps the old one") {
+    Probe probe(world.proxied("support"));
+    REQUIRE(probe.ok());
+    PGconn* conn = probe.get();
+    PGresult* r = PQprepare(conn, "", "SELECT last_name || '' AS n FROM customers", 0, nullptr);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    REQUIRE(PQenterPipelineMode(conn) == 1);
+    REQUIRE(PQsendPrepare(conn, "bad", "SELEC 1", 0, nullptr) == 1);   // a syntax error
+    REQUIRE(PQsendPrepare(conn, "", "SELECT 1 AS n", 0, nullptr) == 1);   // skipped by the server
+    REQUIRE(PQpipelineSync(conn) == 1);
+    int syncs = 0;
+    while (syncs < 1) {
+      r = PQgetResult(conn);
+      if (r == nullptr) continue;
+      if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) ++syncs;
+      PQclear(r);
+    }
+    REQUIRE(PQexitPipelineMode(conn) == 1);
+    r = PQexecPrepared(conn, "", 0, nullptr, nullptr, nullptr, 0);
+    const std::string bytes = collect(r);
+    INFO(bytes.substr(0, 400));
+    CHECK(world.leaked_in(bytes) == "");
+    CHECK(sqlstate(r) == "42501");
+    PQclear(r);
+    // The session goes on, and a confirmed unnamed statement takes its own risk again.
+    r = PQprepare(conn, "", "SELECT upper(city) AS n FROM customers WHERE id <= 3", 0, nullptr);
+    PQclear(r);
+    r = PQexecPrepared(conn, "", 0, nullptr, nullptr, nullptr, 0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+    CHECK(PQntuples(r) == 3);
+    PQclear(r);
+  }
 }

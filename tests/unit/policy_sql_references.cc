@@ -9,8 +9,9 @@ TEST_CASE("sql references: columns, relations, aliases, functions", "[policy][sq
   REQUIRE(r);
   CHECK(r->columns == std::set<std::string>{"email", "ssn"});
   CHECK(r->relations == std::set<std::string>{"customers", "c"});
-  // c.email may also be email(c) (attribute notation), so its name counts as a call too.
-  CHECK(r->functions == std::set<std::string>{"lower", "count", "email"});
+  // c.email may also be email(c) (attribute notation), so its name counts as a call too; LIKE
+  // runs the operator ~~.
+  CHECK(r->functions == std::set<std::string>{"lower", "count", "email", "~~"});
   CHECK_FALSE(r->whole_row);
 }
 
@@ -19,6 +20,15 @@ TEST_CASE("sql references: attribute notation counts as a function call", "[poli
   CHECK(analyze_sql("SELECT ('/etc/hostname'::text).pg_read_file")->functions.contains("pg_read_file"));
   CHECK(analyze_sql("SELECT c.query_to_xml FROM (SELECT 'select 1'::text) c")->functions.contains("query_to_xml"));
   CHECK_FALSE(analyze_sql("SELECT id FROM customers")->functions.contains("id"));
+}
+
+TEST_CASE("sql references: called functions and operators, not attribute notation", "[policy][sql]") {
+  auto r = analyze_sql("SELECT c.email, lower(x) FROM t c WHERE a ### b AND c.n BETWEEN 1 AND 2 AND d ~~ 'x'");
+  REQUIRE(r);
+  CHECK(r->called_functions == std::set<std::string>{"lower", "###", "~~"});   // c.email may be a column
+  CHECK(r->functions.contains("email"));
+  CHECK(r->functions.contains("###"));
+  CHECK(analyze_sql("CALL archive_orders(3)")->called_functions.contains("archive_orders"));
 }
 
 TEST_CASE("sql references: names inside subqueries, CTEs, set operations and casts", "[policy][sql]") {
@@ -133,6 +143,9 @@ TEST_CASE("sql references: statements that store rows, functions the session cre
   CHECK(analyze_sql("ALTER TABLE customers SET SCHEMA archive")->redefines);
   CHECK(analyze_sql("CREATE TRIGGER t AFTER INSERT ON customers FOR EACH ROW EXECUTE FUNCTION f()")->redefines);
   CHECK_FALSE(analyze_sql("CREATE TABLE notes (id int)")->redefines);
+  // Defaults are evaluated into rows later: a table or domain definition stores what it computes.
+  CHECK(analyze_sql("CREATE TEMP TABLE t (x text DEFAULT current_setting('a.b'))")->writes);
+  CHECK(analyze_sql("CREATE DOMAIN d AS text DEFAULT f()")->writes);
   const auto f = analyze_sql("CREATE FUNCTION pg_temp.leak() RETURNS text LANGUAGE sql AS 'SELECT 1'");
   REQUIRE(f);
   CHECK(f->created_functions == std::set<std::string>{"leak"});

@@ -122,3 +122,36 @@ profiles:
   CHECK(risk("SELECT id FROM contacts WHERE tax_id LIKE '1%'").refusal.size() > 0);
   CHECK(risk("SELECT id FROM customers WHERE id < 3").refusal.empty());
 }
+
+TEST_CASE("statement risk: functions unknown to the catalog or volatile ones", "[proxy][masking]") {
+  proxy::ColumnCatalog catalog;
+  add(catalog, kCustomers, 1, "customers", "id", "r");
+  add(catalog, kCustomers, 2, "customers", "ssn", "r");
+  catalog.add_function("upper", false, false);
+  catalog.add_function("pg_advisory_lock", false, true);
+  catalog.add_function("random", false, true);
+  catalog.add_function("=", false, false);
+  catalog.add_function("ssn_of", true, false);
+  catalog.resolve_views();
+  CHECK(catalog.is_known_function("upper"));
+  CHECK_FALSE(catalog.is_known_function("made_later"));
+  CHECK(catalog.is_volatile_function("pg_advisory_lock"));
+  CHECK(catalog.is_user_function("ssn_of"));
+  const auto profile = masking::test::load_profile(
+      "profiles:\n  q:\n    columns:\n      - match: { table: public.customers, column: ssn }\n        mask: redact\n",
+      "q");
+  const auto risk = [&](const std::string& sql) {
+    auto refs = policy::analyze_sql(sql);
+    REQUIRE(refs);
+    return proxy::assess_sql(*profile, *refs, &catalog);
+  };
+  // Created after the catalog was loaded (by another session, say): unknown code.
+  CHECK(risk("SELECT made_later(1)").derived);
+  CHECK_FALSE(risk("SELECT made_later(1)").effect_refusal.empty());
+  CHECK(risk("SELECT 1 FROM customers WHERE id <<<>>> 2").derived);   // an operator made later
+  CHECK_FALSE(risk("SELECT upper(c.id::text) FROM customers c WHERE c.id = 1").derived);   // c.id: a column
+  CHECK_FALSE(risk("SELECT pg_advisory_lock(ascii(ssn)) FROM customers").effect_refusal.empty());
+  CHECK(risk("SELECT pg_advisory_lock(id) FROM customers").effect_refusal.empty());
+  CHECK(risk("SELECT ssn FROM customers ORDER BY random()").effect_refusal.empty());
+  CHECK_FALSE(risk("SELECT ssn_of(1)").effect_refusal.empty());   // a user-defined function: any effect
+}
