@@ -28,6 +28,7 @@ struct Writer::Queue {
   bool writing = false;  // the thread is writing a batch taken from `items`
   bool idle = false;     // the thread waits without a deadline: a ticketless item must wake it
   std::vector<std::string> quick_lines;  // a quick write of what was queued plus the new event
+  std::vector<std::optional<Ticket>> quick_tickets;  // the queued events' tickets in that write
   std::thread thread;
 
   // Counters are atomics so stats() never waits for a batch in progress.
@@ -83,6 +84,17 @@ void Writer::give_up(Queue& queue, const std::optional<Ticket>& ticket, const st
   }
 }
 
+void Writer::settle(Queue& queue, std::span<const std::optional<Ticket>> tickets, bool written) {
+  if (written) {
+    for (const auto& ticket : tickets) {
+      if (ticket) ticket->complete_one(Outcome::kRecorded);
+    }
+    return;
+  }
+  const std::string why = queue.last_error_copy();
+  for (const auto& ticket : tickets) give_up(queue, ticket, why);
+}
+
 std::string Writer::refusal(const Queue& queue) const {
   return queue.closing ? fmt::format("audit sink {} is closed", queue.name)
                        : fmt::format("audit sink {} is behind: its queue of {} events is full", queue.name,
@@ -118,21 +130,19 @@ Ticket Writer::submit_line(const std::string& line) {
         ok = write_out(*queue, std::span(&line, 1));
       } else {
         auto& lines = queue->quick_lines;
+        auto& tickets = queue->quick_tickets;
         lines.clear();
-        for (auto& item : queue->items) lines.push_back(std::move(item.line));
-        lines.push_back(line);
-        ok = write_out(*queue, lines);
-        const std::string why = ok ? std::string() : queue->last_error_copy();
-        for (const auto& item : queue->items) {
-          if (ok) {
-            if (item.ticket) item.ticket->complete_one(Outcome::kRecorded);
-          } else {
-            give_up(*queue, item.ticket, why);
-          }
+        tickets.clear();
+        for (auto& item : queue->items) {
+          lines.push_back(std::move(item.line));
+          tickets.push_back(std::move(item.ticket));
         }
         queue->items.clear();
         queue->waited = 0;
         queue->depth.store(0, std::memory_order_relaxed);
+        lines.push_back(line);
+        ok = write_out(*queue, lines);
+        settle(*queue, tickets, ok);
       }
       if (!ok) {
         give_up(*queue, ticket_for(), queue->last_error_copy());
@@ -200,14 +210,7 @@ void Writer::run(Queue& queue) {
     queue.depth.store(queue.items.size(), std::memory_order_relaxed);
     queue.writing = true;
     lock.unlock();
-    if (write_out(queue, lines)) {
-      for (const auto& ticket : tickets) {
-        if (ticket) ticket->complete_one(Outcome::kRecorded);
-      }
-    } else {
-      const std::string why = queue.last_error_copy();
-      for (const auto& ticket : tickets) give_up(queue, ticket, why);
-    }
+    settle(queue, tickets, write_out(queue, lines));
     lines.clear();
     tickets.clear();
     lock.lock();

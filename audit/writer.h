@@ -97,6 +97,8 @@ class Writer {
   // sink->write() with the metrics around it; the caller owns the sink (writing flag or mutex).
   bool write_out(Queue& queue, std::span<const std::string> lines);
   void give_up(Queue& queue, const std::optional<Ticket>& ticket, const std::string& why);
+  // After a write of their events: every ticket is recorded, or (the write failed) given up.
+  void settle(Queue& queue, std::span<const std::optional<Ticket>> tickets, bool written);
   std::string refusal(const Queue& queue) const;  // why an event found no room; lock held
 
   WriterOptions options_;

@@ -97,7 +97,7 @@ std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Byte
       w.value(*value);
       continue;
     }
-    // The masked value is written in place, straight after its length placeholder.
+    // The masked value is encoded straight into `out`, after a length field set once it is known.
     const std::size_t slot = w.begin_value();
     auto result = mask_value(plan, i, *value, out, stats);
     if (!result) {

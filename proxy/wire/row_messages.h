@@ -98,9 +98,9 @@ class DataRowWriter {
     w_.i32(-1);
     ++written_;
   }
-  // A value encoded in place: begin_value() appends its length placeholder and returns the slot;
-  // the caller appends the value's bytes to `out`, then end_value(slot) patches the length, or
-  // drop_value(slot) removes the placeholder and whatever followed it (nothing is written).
+  // A value encoded in place: begin_value() appends a zero length field and returns its offset;
+  // the caller appends the value's bytes to `out`, then end_value(slot) sets the length, or
+  // drop_value(slot) cuts the length field and whatever followed it (the value is not written).
   std::size_t begin_value() {
     const std::size_t slot = out_.size();
     out_.append(4, '\0');
