@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/itf_env.h"
 #include "support/itf_raw_client.h"
@@ -374,47 +375,36 @@ TEST_CASE("bad input: SCRAM attacks get 28P01", "[bad_input][itf]") {
   expect_still_serving();
 }
 
+namespace {
+
+// Sends each encryption request, expects 'N' for each, then logs in and runs one query.
+void expect_declined_then_served(const std::vector<std::string>& requests, const std::string& text) {
+  auto& f = fixture();
+  auto c = connect_raw();
+  for (const auto& request : requests) {
+    REQUIRE(c.send(request));
+    auto answer = c.read_byte(kWait);
+    REQUIRE(answer.has_value());
+    CHECK(*answer == 'N');
+  }
+  REQUIRE(c.send(startup_for(f.user)));
+  const auto login = itf::scram_login(c, f.secret);
+  INFO(login.describe());
+  REQUIRE(login.ok);
+  const auto q = itf::simple_query(c, "SELECT '" + text + "'");
+  REQUIRE(q.ready);
+  REQUIRE(q.rows.size() == 1);
+  CHECK(q.rows[0][0] == text);
+}
+
+}  // namespace
+
 TEST_CASE("bad input: encryption requests without TLS are declined and startup goes on",
           "[bad_input][itf]") {
-  auto& f = fixture();
-  SECTION("GSSENCRequest") {
-    auto c = connect_raw();
-    REQUIRE(c.send(itf::gssenc_request()));
-    auto answer = c.read_byte(kWait);
-    REQUIRE(answer.has_value());
-    CHECK(*answer == 'N');
-    REQUIRE(c.send(startup_for(f.user)));
-    const auto login = itf::scram_login(c, f.secret);
-    INFO(login.describe());
-    REQUIRE(login.ok);
-    const auto q = itf::simple_query(c, "SELECT 'after gssenc'");
-    REQUIRE(q.ready);
-    REQUIRE(q.rows.size() == 1);
-    CHECK(q.rows[0][0] == "after gssenc");
-  }
-  SECTION("SSLRequest") {
-    auto c = connect_raw();
-    REQUIRE(c.send(itf::ssl_request()));
-    auto answer = c.read_byte(kWait);
-    REQUIRE(answer.has_value());
-    CHECK(*answer == 'N');
-    REQUIRE(c.send(startup_for(f.user)));
-    const auto login = itf::scram_login(c, f.secret);
-    INFO(login.describe());
-    REQUIRE(login.ok);
-    const auto q = itf::simple_query(c, "SELECT 'after ssl'");
-    REQUIRE(q.ready);
-    REQUIRE(q.rows.size() == 1);
-    CHECK(q.rows[0][0] == "after ssl");
-  }
+  SECTION("GSSENCRequest") { expect_declined_then_served({itf::gssenc_request()}, "after gssenc"); }
+  SECTION("SSLRequest") { expect_declined_then_served({itf::ssl_request()}, "after ssl"); }
   SECTION("GSSENCRequest then SSLRequest then startup") {
-    auto c = connect_raw();
-    REQUIRE(c.send(itf::gssenc_request()));
-    CHECK(c.read_byte(kWait) == 'N');
-    REQUIRE(c.send(itf::ssl_request()));
-    CHECK(c.read_byte(kWait) == 'N');
-    REQUIRE(c.send(startup_for(f.user)));
-    CHECK(itf::scram_login(c, f.secret).ok);
+    expect_declined_then_served({itf::gssenc_request(), itf::ssl_request()}, "after both");
   }
 }
 

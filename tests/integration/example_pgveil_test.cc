@@ -13,6 +13,7 @@
 #include "support/pgveil_process.h"
 #include "support/pq.h"
 #include "support/process.h"
+#include "support/psycopg_check.h"
 #include "support/workflow_env.h"
 
 using Catch::Matchers::Contains;
@@ -76,21 +77,10 @@ TEST_CASE("examples: pgveil.yaml in front of the example shop", "[examples][pgve
   }
   SECTION("psycopg 3 and psycopg2 drivers") {
     for (const std::string driver : {"psycopg", "psycopg2"}) {
-      const auto r = testsupport::run({"/usr/bin/python3", kSourceDir + "/tests/integration/psycopg_check.py",
-                                       "--driver", driver, conninfo});
+      const auto r = testsupport::run_psycopg_check(driver, conninfo);
       INFO(driver << ": " << r.out << r.err << pgveil.log());
       REQUIRE(r.exit_code == 0);
-      const auto out = nlohmann::json::parse(r.out);
-      CHECK(out["params"] == nlohmann::json::parse(R"(["42","héllo wörld","2024-02-29","24.50","v",null])"));
-      CHECK(out["error_sqlstate"] == "22012");
-      CHECK(out["after_error"] == "recovered");
-      CHECK(out["copy"] == nlohmann::json::parse(R"([["1","row 1"],["2","row 2"],["3","row 3"]])"));
-      CHECK(out["named_cursor"] == nlohmann::json::parse("[1,2,3,4,5]"));
-      if (driver == "psycopg") {
-        CHECK(out["prepared"] == nlohmann::json::parse("[0,2,4,6,8]"));
-        CHECK(out["binary"] == nlohmann::json::parse(R"(["7","bin","2.5"])"));
-        CHECK(out["pipeline"] == nlohmann::json::parse("[100,101,102]"));
-      }
+      testsupport::check_psycopg_answers(r.out, driver);
     }
   }
   SECTION("no grant, wrong secret: refused the PostgreSQL way") {

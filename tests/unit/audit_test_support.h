@@ -12,27 +12,11 @@
 #include <vector>
 
 #include "audit/chain.h"
+#include "temp_dir.h"
 
 namespace audit_test {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pgveil-audit-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = unit_test::TempDir;
 
 inline audit::ChainKey test_key(const std::string& bytes = "0123456789abcdef-test-key") {
   return *audit::ChainKey::from_bytes(bytes);

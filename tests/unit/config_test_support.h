@@ -14,37 +14,11 @@
 #include <catch2/catch.hpp>
 
 #include "proxy/config/config.h"
+#include "temp_dir.h"
 
 namespace config_test {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "pgveil-config-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  // Writes `content` to `name` (creating parent directories) and returns the full path.
-  std::string write(const std::string& name, std::string_view content) const {
-    const std::filesystem::path file = path_ / name;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out << content;
-    return file.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = unit_test::TempDir;
 
 // An environment with exactly these variables (tests never depend on the real one).
 inline proxy::EnvLookup fake_env(std::map<std::string, std::string> vars = {}) {

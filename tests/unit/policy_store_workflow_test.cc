@@ -21,13 +21,12 @@ using policy::GrantStatus;
 using policy::GrantStore;
 using Kind = policy::Refusal::Kind;
 using policy_test::base_time;
+using policy_test::kAlice;
+using policy_test::kBob;
+using policy_test::kCarol;
 using Catch::Matchers::Contains;
 
 namespace {
-
-const policy::Actor kAlice{"alice", {"engineering"}, false};
-const policy::Actor kBob{"bob", {"engineering", "oncall-leads"}, false};
-const policy::Actor kCarol{"carol", {"oncall-leads"}, false};
 
 std::unique_ptr<GrantStore> open_store(const std::string& path) {
   auto store = store_test::open_at(path);

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "policy/grant.h"
+#include "policy/workflow.h"
+#include "temp_dir.h"
 
 namespace policy_test {
 
@@ -35,29 +37,18 @@ class FakeClock {
   policy::TimePoint now_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "pgveil-policy-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = unit_test::TempDir;
 
 inline std::string read_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
+
+// The people of the workflow tests: requesters in engineering, approvers in oncall-leads.
+inline const policy::Actor kAlice{"alice", {"engineering"}, false};
+inline const policy::Actor kBob{"bob", {"engineering", "oncall-leads"}, false};
+inline const policy::Actor kCarol{"carol", {"oncall-leads"}, false};
+inline const policy::Actor kDave{"dave", {"sales"}, false};
+inline const policy::Actor kAdmin{"admin", {}, true};
 
 }  // namespace policy_test

@@ -12,15 +12,14 @@ using policy::GrantState;
 using policy::GrantStatus;
 using Kind = policy::Refusal::Kind;
 using policy_test::base_time;
+using policy_test::kAlice;
+using policy_test::kBob;
+using policy_test::kCarol;
+using policy_test::kDave;
+using policy_test::kAdmin;
 using Catch::Matchers::Contains;
 
 namespace {
-
-const policy::Actor kAlice{"alice", {"engineering"}, false};
-const policy::Actor kBob{"bob", {"engineering", "oncall-leads"}, false};
-const policy::Actor kCarol{"carol", {"oncall-leads"}, false};
-const policy::Actor kDave{"dave", {"sales"}, false};
-const policy::Actor kAdmin{"admin", {}, true};
 
 policy::RoleRules support() {
   return {"support", {"prod"}, {"engineering"}, {"oncall-leads"}, {}, 1, 4h};
