@@ -1,9 +1,16 @@
 #include "audit/chain.h"
 
+// ChainMac hashes with SHA256_Init/Update/Final, deprecated in OpenSSL 3 in favour of EVP but
+// still part of its API: copying a SHA256_CTX is a plain struct copy, where EVP_MD_CTX_copy_ex
+// and EVP_MAC_init go through the provider layer and allocate on every MAC.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <cstring>
 
 #include <stdexcept>
 
@@ -70,39 +77,79 @@ std::string ChainKey::mac_hex(std::string_view data) const {
   return hex;
 }
 
-void ChainMac::Free::operator()(void* ctx) const { EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(ctx)); }
+struct ChainMac::Pads {
+  SHA256_CTX inner;   // key ^ ipad absorbed
+  SHA256_CTX outer;   // key ^ opad absorbed
+};
 
-ChainMac::ChainMac(const ChainKey& key) {
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  EVP_MAC_CTX* ctx = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
-  EVP_MAC_free(hmac);  // the context keeps its own reference
-  if (ctx == nullptr) throw std::bad_alloc();
-  ctx_.reset(ctx);
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.bytes_.data()), key.bytes_.size(), params) != 1) {
-    throw std::runtime_error("HMAC-SHA-256 is not available from OpenSSL");
-  }
+void ChainMac::Free::operator()(Pads* pads) const {
+  OPENSSL_cleanse(pads, sizeof *pads);
+  delete pads;
 }
 
-void ChainMac::append_hex(std::string& out, std::string_view data) {
-  auto* ctx = static_cast<EVP_MAC_CTX*>(ctx_.get());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  std::size_t len = 0;
-  // A null key re-initializes with the key already set, from its precomputed state (OpenSSL 3,
-  // EVP_MAC_init(3)); with SHA-256 in memory nothing here fails but allocation.
-  if (EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1 ||
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
-      EVP_MAC_final(ctx, digest, &len, sizeof digest) != 1) {
-    throw std::bad_alloc();
-  }
+namespace {
+
+using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
+
+// RFC 2104: HMAC = H((K ^ opad) || H((K ^ ipad) || m)), with `inner` holding H's state after
+// (K ^ ipad) || m.
+Digest finish(SHA256_CTX inner, const SHA256_CTX& outer_pad) {
+  Digest inner_digest, digest;
+  SHA256_Final(inner_digest.data(), &inner);
+  SHA256_CTX outer = outer_pad;
+  SHA256_Update(&outer, inner_digest.data(), inner_digest.size());
+  SHA256_Final(digest.data(), &outer);
+  return digest;
+}
+
+void append_digest_hex(std::string& out, const Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";
-  char hex[2 * EVP_MAX_MD_SIZE];
-  for (std::size_t i = 0; i < len; ++i) {
+  char hex[2 * SHA256_DIGEST_LENGTH];
+  for (std::size_t i = 0; i < digest.size(); ++i) {
     hex[2 * i] = kHex[digest[i] >> 4];
     hex[2 * i + 1] = kHex[digest[i] & 15];
   }
-  out.append(hex, 2 * len);  // one append: per-character += showed in the profile
+  out.append(hex, sizeof hex);  // one append: per-character += showed in the profile
+}
+
+}  // namespace
+
+ChainMac::ChainMac(const ChainKey& key) : pads_(new Pads) {
+  constexpr std::size_t kBlock = SHA256_CBLOCK;
+  std::array<unsigned char, kBlock> block{};
+  if (key.bytes_.size() > kBlock) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.bytes_.data()), key.bytes_.size(), block.data());
+  } else {
+    std::memcpy(block.data(), key.bytes_.data(), key.bytes_.size());
+  }
+  std::array<unsigned char, kBlock> pad;
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x36;
+  SHA256_Init(&pads_->inner);
+  SHA256_Update(&pads_->inner, pad.data(), pad.size());
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = block[i] ^ 0x5c;
+  SHA256_Init(&pads_->outer);
+  SHA256_Update(&pads_->outer, pad.data(), pad.size());
+  OPENSSL_cleanse(block.data(), block.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
+}
+
+void ChainMac::append_hex(std::string& out, std::string_view data) {
+  SHA256_CTX inner = pads_->inner;
+  SHA256_Update(&inner, data.data(), data.size());
+  append_digest_hex(out, finish(inner, pads_->outer));
+}
+
+void ChainMac::seal(std::string& out, std::size_t start, std::string_view open, std::string_view close,
+                    std::string& whole_hex) {
+  SHA256_CTX inner = pads_->inner;
+  SHA256_Update(&inner, out.data() + start, out.size() - start);
+  const std::size_t sealed_from = out.size();
+  out += open;
+  append_digest_hex(out, finish(inner, pads_->outer));
+  out += close;
+  SHA256_Update(&inner, out.data() + sealed_from, out.size() - sealed_from);
+  whole_hex.clear();
+  append_digest_hex(whole_hex, finish(inner, pads_->outer));
 }
 
 std::string ChainMac::hex(std::string_view data) {
@@ -129,13 +176,7 @@ void append_record(ChainMac& mac, std::string& out, std::uint64_t seq, std::stri
   const auto rest = open == std::string_view::npos ? std::string_view("}") : body.substr(open + 1);
   if (!rest.empty() && rest.front() != '}') out += ',';
   out += rest.substr(0, rest.empty() ? 0 : rest.size() - 1);  // without the closing brace
-  const std::size_t mac_at = out.size();
-  out += kMacOpen;
-  // append_hex reads all of its input before it appends, so a view into `out` stays valid.
-  mac.append_hex(out, std::string_view(out).substr(start, mac_at - start));
-  out += "\"}";
-  next_prev.clear();
-  mac.append_hex(next_prev, std::string_view(out).substr(start));
+  mac.seal(out, start, kMacOpen, "\"}", next_prev);
 }
 
 std::string make_record(const ChainKey& key, const ChainPosition& at, std::string_view body,

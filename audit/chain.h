@@ -41,9 +41,11 @@ class ChainKey {
   std::string bytes_;
 };
 
-// HMAC-SHA-256 under one key, keyed once: the one-shot HMAC() behind mac_hex() fetches the
-// algorithm and keys a fresh context on every call, which for a short audit line costs more than
-// hashing it (issue #5, Performance: two MACs per record). Not thread-safe: one per writer.
+// HMAC-SHA-256 under one key, keyed once: SHA-256 states with the key's inner and outer pads
+// already absorbed, copied for each MAC. The one-shot HMAC() behind mac_hex() keys a fresh
+// context on every call, and OpenSSL 3's EVP_MAC re-initializes through its provider layer;
+// for a short audit line either costs more than hashing it (issue #5, Performance: a record
+// takes two MACs). Not thread-safe: one per writer.
 class ChainMac {
  public:
   static constexpr std::size_t kHexDigits = 64;
@@ -52,12 +54,18 @@ class ChainMac {
   // Appends HMAC(data) as 64 lowercase hex digits, the same as key.mac_hex(data).
   void append_hex(std::string& out, std::string_view data);
   std::string hex(std::string_view data);
+  // Seals out[start..]: appends `open`, HMAC(out[start..]) in hex and `close`, and sets
+  // `whole_hex` to the HMAC of everything from `start` on, the seal included. One pass over the
+  // record: the second MAC continues the first one's inner hash.
+  void seal(std::string& out, std::size_t start, std::string_view open, std::string_view close,
+            std::string& whole_hex);
 
  private:
+  struct Pads;
   struct Free {
-    void operator()(void* ctx) const;
+    void operator()(Pads* pads) const;
   };
-  std::unique_ptr<void, Free> ctx_;  // EVP_MAC_CTX, keyed
+  std::unique_ptr<Pads, Free> pads_;
 };
 
 // Where a chain stands: the next record gets seq = last_seq + 1 and prev = mac(last_line).

@@ -1,5 +1,7 @@
 #include "audit/ticket.h"
 
+#include <atomic>
+
 namespace audit {
 
 struct Ticket::State {
@@ -7,7 +9,10 @@ struct Ticket::State {
   std::condition_variable cv;
   std::size_t remaining = 0;
   Outcome worst = Outcome::kRecorded;
-  Outcome outcome = Outcome::kPending;
+  // Written under the mutex, read without it: outcome() runs for every statement on the
+  // session's thread, and the shared recorded ticket's mutex would otherwise be taken by every
+  // worker thread for every quickly written event.
+  std::atomic<Outcome> outcome{Outcome::kPending};
   std::string error;
   Callback callback;
 };
@@ -25,23 +30,20 @@ std::string_view to_string(Outcome outcome) {
 Ticket Ticket::pending(std::size_t sinks) {
   auto state = std::make_shared<State>();
   state->remaining = sinks;
-  if (sinks == 0) state->outcome = Outcome::kRecorded;
+  if (sinks == 0) state->outcome.store(Outcome::kRecorded);
   return Ticket(std::move(state));
 }
 
 Ticket Ticket::recorded() {
   static const std::shared_ptr<State> kRecorded = [] {
     auto state = std::make_shared<State>();
-    state->outcome = Outcome::kRecorded;
+    state->outcome.store(Outcome::kRecorded);
     return state;
   }();
   return Ticket(kRecorded);
 }
 
-Outcome Ticket::outcome() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->outcome;
-}
+Outcome Ticket::outcome() const { return state_->outcome.load(std::memory_order_acquire); }
 
 bool Ticket::may_proceed() const {
   const Outcome o = outcome();
@@ -55,23 +57,23 @@ std::string Ticket::error() const {
 
 Outcome Ticket::wait() const {
   std::unique_lock lock(state_->mutex);
-  state_->cv.wait(lock, [&] { return state_->outcome != Outcome::kPending; });
-  return state_->outcome;
+  state_->cv.wait(lock, [&] { return state_->outcome.load() != Outcome::kPending; });
+  return state_->outcome.load();
 }
 
 Outcome Ticket::wait_for(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(state_->mutex);
-  state_->cv.wait_for(lock, timeout, [&] { return state_->outcome != Outcome::kPending; });
-  return state_->outcome;
+  state_->cv.wait_for(lock, timeout, [&] { return state_->outcome.load() != Outcome::kPending; });
+  return state_->outcome.load();
 }
 
 void Ticket::on_complete(Callback callback) const {
   std::unique_lock lock(state_->mutex);
-  if (state_->outcome == Outcome::kPending) {
+  if (state_->outcome.load() == Outcome::kPending) {
     state_->callback = std::move(callback);
     return;
   }
-  const Outcome outcome = state_->outcome;
+  const Outcome outcome = state_->outcome.load();
   const std::string error = state_->error;
   lock.unlock();
   callback(outcome, error);
@@ -83,7 +85,7 @@ void Ticket::complete_one(Outcome outcome, const std::string& error) const {
   if (static_cast<int>(outcome) > static_cast<int>(state_->worst)) state_->worst = outcome;
   if (!error.empty() && state_->error.empty()) state_->error = error;
   if (--state_->remaining > 0) return;
-  state_->outcome = state_->worst;
+  state_->outcome.store(state_->worst, std::memory_order_release);
   Callback callback = std::move(state_->callback);
   const Outcome final_outcome = state_->outcome;
   const std::string final_error = state_->error;

@@ -95,6 +95,32 @@ void Writer::settle(Queue& queue, std::span<const std::optional<Ticket>> tickets
   for (const auto& ticket : tickets) give_up(queue, ticket, why);
 }
 
+bool Writer::can_write_here(const Queue& queue) const {
+  return !queue.writing && queue.items.size() < queue.max_batch && queue.healthy.load(std::memory_order_relaxed) &&
+         queue.sink->write_is_quick();
+}
+
+bool Writer::write_here(Queue& queue, const std::string* line) {
+  // Under the queue's lock, so order is kept: whatever is queued ahead (submit_later's events,
+  // or events the thread has not taken yet) goes in the same write, before `line`.
+  if (queue.items.empty()) return line == nullptr || write_out(queue, std::span(line, 1));
+  auto& lines = queue.quick_lines;
+  auto& tickets = queue.quick_tickets;
+  lines.clear();
+  tickets.clear();
+  for (auto& item : queue.items) {
+    lines.push_back(std::move(item.line));
+    tickets.push_back(std::move(item.ticket));
+  }
+  queue.items.clear();
+  queue.waited = 0;
+  queue.depth.store(0, std::memory_order_relaxed);
+  if (line != nullptr) lines.push_back(*line);
+  const bool ok = write_out(queue, lines);
+  settle(queue, tickets, ok);
+  return ok;
+}
+
 std::string Writer::refusal(const Queue& queue) const {
   return queue.closing ? fmt::format("audit sink {} is closed", queue.name)
                        : fmt::format("audit sink {} is behind: its queue of {} events is full", queue.name,
@@ -121,30 +147,8 @@ Ticket Writer::submit_line(const std::string& line) {
       give_up(*queue, ticket_for(), why);
       continue;
     }
-    if (!queue->writing && queue->items.size() < queue->max_batch && queue->healthy.load(std::memory_order_relaxed) &&
-        queue->sink->write_is_quick()) {
-      // Written here, under the queue's lock, so order is kept: with whatever is queued ahead of
-      // it (submit_later's events, or events the thread has not taken yet) in the same write.
-      bool ok;
-      if (queue->items.empty()) {
-        ok = write_out(*queue, std::span(&line, 1));
-      } else {
-        auto& lines = queue->quick_lines;
-        auto& tickets = queue->quick_tickets;
-        lines.clear();
-        tickets.clear();
-        for (auto& item : queue->items) {
-          lines.push_back(std::move(item.line));
-          tickets.push_back(std::move(item.ticket));
-        }
-        queue->items.clear();
-        queue->waited = 0;
-        queue->depth.store(0, std::memory_order_relaxed);
-        lines.push_back(line);
-        ok = write_out(*queue, lines);
-        settle(*queue, tickets, ok);
-      }
-      if (!ok) {
+    if (can_write_here(*queue)) {
+      if (!write_here(*queue, &line)) {
         give_up(*queue, ticket_for(), queue->last_error_copy());
       } else if (ticket) {
         ticket->complete_one(Outcome::kRecorded);
@@ -199,6 +203,14 @@ void Writer::run(Queue& queue) {
       const auto due = queue.items.front().queued + kLaterBound;
       if (std::chrono::steady_clock::now() >= due) break;
       queue.cv.wait_until(lock, due);
+    }
+    if (can_write_here(queue)) {
+      // A quick sink is written under the lock, as submit_line() does: a session that submits
+      // meanwhile waits for this write(2) and then writes its own event, instead of finding the
+      // sink `writing` and handing its statement to this thread (a wake-up of this thread and a
+      // post back to the session's, for every statement that arrives while this thread writes).
+      write_here(queue, nullptr);
+      continue;
     }
     while (!queue.items.empty() && lines.size() < queue.max_batch) {
       auto& item = queue.items.front();

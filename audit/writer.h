@@ -100,6 +100,12 @@ class Writer {
   // After a write of their events: every ticket is recorded, or (the write failed) given up.
   void settle(Queue& queue, std::span<const std::optional<Ticket>> tickets, bool written);
   std::string refusal(const Queue& queue) const;  // why an event found no room; lock held
+  // The sink's write is quick (Sink::write_is_quick) and nobody else writes: write on this
+  // thread, under the queue's lock. Lock held.
+  bool can_write_here(const Queue& queue) const;
+  // Writes what is queued and then `line` (if not null) under the lock; settles the queued
+  // events' tickets. Returns whether the write succeeded. Lock held.
+  bool write_here(Queue& queue, const std::string* line);
 
   WriterOptions options_;
   std::vector<std::unique_ptr<Queue>> queues_;
