@@ -53,22 +53,16 @@ asio::awaitable<std::error_code> Stream::wait_readable() {
   co_return ec;
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> Stream::read_some(std::span<std::uint8_t> into) {
+asio::awaitable<std::tuple<std::error_code, std::size_t>> Stream::read_some(std::span<std::uint8_t> into) {
   // A read op, not async_wait + read: Asio's reactor re-arms epoll (epoll_ctl) for every
   // async_wait, while a read op is queued on the already registered descriptor; and one that
   // skips the speculative recv after a short read (drained_read.h).
-  if (tls_) {
-    auto [ec, n] = co_await tls_->async_read_some(asio::buffer(into.data(), into.size()), kTuple);
-    co_return std::pair{ec, n};
-  }
+  const auto buffer = asio::buffer(into.data(), into.size());
+  if (tls_) return tls_->async_read_some(buffer, kTuple);
 #if PGVEIL_DRAINED_READ
-  if (reactor_ != nullptr && !into.empty()) {
-    auto [ec, n] = co_await async_drained_read(socket_, *reactor_, asio::buffer(into.data(), into.size()), kTuple);
-    co_return std::pair{ec, n};
-  }
+  if (reactor_ != nullptr && !into.empty()) return async_drained_read(socket_, *reactor_, buffer, kTuple);
 #endif
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(into.data(), into.size()), kTuple);
-  co_return std::pair{ec, n};
+  return socket_.async_read_some(buffer, kTuple);
 }
 
 std::size_t Stream::write_now(std::span<const std::uint8_t> bytes, std::error_code& ec) {

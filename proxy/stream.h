@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <tuple>
 
 namespace asio::detail {
 class epoll_reactor;
@@ -31,8 +32,10 @@ class Stream {
   // Suspends until the peer has sent something. Plain TCP waits for readability without a
   // buffer, so an idle session holds none; TLS has no such wait and returns at once.
   asio::awaitable<std::error_code> wait_readable();
-  // Reads what is available into `into` (at least one byte), suspending if nothing is.
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(std::span<std::uint8_t> into);
+  // Reads what is available into `into` (at least one byte), suspending if nothing is. Returns
+  // the Asio operation's own awaitable (not a coroutine around it): the relay reads once per
+  // wake-up, and a wrapper frame per read is measurable there.
+  asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::uint8_t> into);
   // Writes all of `bytes`: a direct non-blocking write first (the common case on loopback),
   // suspending only when the socket buffer is full (backpressure).
   asio::awaitable<std::error_code> write_all(std::span<const std::uint8_t> bytes);
