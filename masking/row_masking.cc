@@ -78,14 +78,26 @@ std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Byte
   const auto columns = plan.columns();
   MaskStats stats;
   pgwire::DataRowWriter w(out, *count);
+  // Columns that stay as they are (passed, NULL, or scanned without a hit) are copied from `body`
+  // as one run of fields, [run, r.position()), flushed before anything else is written.
+  std::size_t run = r.position(), run_columns = 0;
+  const auto flush_run = [&](std::size_t until) {
+    w.fields(body.subspan(run, until - run), run_columns);
+    run_columns = 0;
+  };
   for (std::size_t i = 0; i < *count; ++i) {
+    const std::size_t field = r.position();
     auto len = r.i32();
     if (!len || *len < -1) {
       out.resize(mark);
       return malformed(fmt::format("DataRow: bad length for column {}", i + 1));
     }
-    if (*len == -1) {  // NULL stays NULL (PROTOCOL.md 19)
-      w.null();
+    if (*len == -1 || columns[i].kind == ColumnAction::Kind::kPass) {  // NULL stays NULL (PROTOCOL.md 19)
+      if (*len != -1 && !r.bytes(static_cast<std::size_t>(*len))) {
+        out.resize(mark);
+        return malformed(fmt::format("DataRow: column {} runs past the message", i + 1));
+      }
+      ++run_columns;
       continue;
     }
     auto value = r.bytes(static_cast<std::size_t>(*len));
@@ -93,11 +105,9 @@ std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Byte
       out.resize(mark);
       return malformed(fmt::format("DataRow: column {} runs past the message", i + 1));
     }
-    if (columns[i].kind == ColumnAction::Kind::kPass) {
-      w.value(*value);
-      continue;
-    }
     // The masked value is encoded straight into `out`, after a length field set once it is known.
+    flush_run(field);
+    run = field;
     const std::size_t slot = w.begin_value();
     auto result = mask_value(plan, i, *value, out, stats);
     if (!result) {
@@ -106,16 +116,22 @@ std::expected<MaskStats, MaskError> mask_data_row(const Plan& plan, pgwire::Byte
     }
     if (*result == ValueResult::kValue) {
       w.end_value(slot);
+      run = r.position();
       continue;
     }
     w.drop_value(slot);
-    if (*result == ValueResult::kUnchanged) w.value(*value);
-    else w.null();
+    if (*result == ValueResult::kUnchanged) {
+      ++run_columns;  // its field is still [field, r.position()): it joins the run
+      continue;
+    }
+    w.null();
+    run = r.position();
   }
   if (!r.at_end()) {
     out.resize(mark);
     return malformed("DataRow: bytes after the last column");
   }
+  flush_run(r.position());
   w.finish();
   return stats;
 }
