@@ -235,6 +235,23 @@ TEST_CASE("DataRow: malformed rows are errors and leave the output untouched", "
   CHECK(fails(std::string("\0\1\0\0\0\x09" "abc", 9)));   // length past the end
   CHECK(fails(std::string("\0\1\xff\xff\xff\xfe", 6)));   // negative length other than -1
   CHECK(fails(body_of({"a"}) + "x"));                     // trailing bytes
+  CHECK(fails(std::string("\0", 1)));                     // no column count
+
+  // The same through a passed column and a NULL, which are copied without being looked at.
+  const Plan passing = build_plan(load_profile(kRules, "strict"), std::vector{column("id", 1, 23), column("note", 0, 25)},
+                                  resolve);
+  REQUIRE(passing.columns()[0].kind == ColumnAction::Kind::kPass);
+  auto fails_passing = [&](const std::string& body) {
+    std::string out = "keep";
+    auto r = mask_data_row(passing, pgwire::as_bytes(body), out);
+    CHECK(out == "keep");
+    return !r.has_value() && r.error().kind == MaskError::Kind::kMalformed;
+  };
+  CHECK(fails_passing(std::string("\0\2\0\0\0\x09" "abc", 9)));                    // passed value past the end
+  CHECK(fails_passing(std::string("\0\2\xff\xff\xff\xfe", 6)));                     // passed length < -1
+  CHECK(fails_passing(std::string("\0\2\xff\xff\xff\xff\0\0", 8)));               // NULL, then a cut length
+  CHECK(fails_passing(body_of({"1", std::nullopt}) + "x"));                         // trailing bytes
+  CHECK(fails_passing(body_of({"1", "ann@example.com"}) + "x"));                    // after a masked value
 }
 
 TEST_CASE("DataRow: columns left as they are keep their bytes, in runs between masked ones", "[masking][rows]") {
