@@ -13,6 +13,34 @@ std::unexpected<MaskError> malformed(std::string message) {
   return std::unexpected(MaskError{MaskError::Kind::kMalformed, std::move(message)});
 }
 
+// The column's mask or detectors on a value in text form: appends the new text to `out` for
+// kValue, nothing otherwise.
+ValueResult mask_text(const ColumnAction& a, const Profile& profile, std::string_view text, std::string& out,
+                      MaskStats& stats) {
+  if (a.kind == ColumnAction::Kind::kMask) {
+    const std::size_t mark = out.size();
+    MaskOutcome outcome;
+    const bool memo = a.keyed && PseudonymCache::cacheable(text);
+    if (const PseudonymCache::Entry* hit = memo ? a.pseudonyms.find(text) : nullptr) {
+      out.append(hit->output);
+      outcome = hit->outcome;
+    } else {
+      outcome = apply_mask(a.rule->mask, profile.key, a.type, text, out);
+      if (memo) a.pseudonyms.store(text, outcome, std::string_view(out).substr(mark));
+    }
+    return outcome == MaskOutcome::kValue ? ValueResult::kValue : ValueResult::kNull;
+  }
+  std::size_t detections = 0;
+  const DetectOutcome outcome = detect_and_mask(profile, a.type, text, out, detections);
+  stats.detections += static_cast<std::uint32_t>(detections);
+  switch (outcome) {
+    case DetectOutcome::kUnchanged: return ValueResult::kUnchanged;
+    case DetectOutcome::kValue: return ValueResult::kValue;
+    case DetectOutcome::kNull: break;
+  }
+  return ValueResult::kNull;
+}
+
 }  // namespace
 
 std::expected<ValueResult, MaskError> mask_value(const Plan& plan, std::size_t column, pgwire::Bytes value,
@@ -26,41 +54,19 @@ std::expected<ValueResult, MaskError> mask_value(const Plan& plan, std::size_t c
     return ValueResult::kNull;
   }
   const Profile& profile = *plan.profile();
-
-  // Binary values are masked through their text form; text values are masked in place.
+  if (!a.binary) {  // text values are masked in place, without a copy
+    const ValueResult result = mask_text(a, profile, pgwire::as_chars(value), out, stats);
+    if (result != ValueResult::kUnchanged) ++stats.masked_values;
+    return result;
+  }
+  // Binary values are masked through their text form.
   std::string decoded;
-  std::string_view text = pgwire::as_chars(value);
-  if (a.binary) {
-    if (!binary_to_text(a.type, value, decoded))
-      return malformed(fmt::format("column {}: malformed binary value of type OID {}", column + 1, a.type.oid));
-    text = decoded;
-  }
+  if (!binary_to_text(a.type, value, decoded))
+    return malformed(fmt::format("column {}: malformed binary value of type OID {}", column + 1, a.type.oid));
   std::string masked;
-  std::string& target = a.binary ? masked : out;
-  const std::size_t mark = target.size();
-  ValueResult result = ValueResult::kValue;
-  if (a.kind == ColumnAction::Kind::kMask) {
-    MaskOutcome outcome;
-    const bool memo = a.keyed && PseudonymCache::cacheable(text);
-    if (const PseudonymCache::Entry* hit = memo ? a.pseudonyms.find(text) : nullptr) {
-      target.append(hit->output);
-      outcome = hit->outcome;
-    } else {
-      outcome = apply_mask(a.rule->mask, profile.key, a.type, text, target);
-      if (memo) a.pseudonyms.store(text, outcome, std::string_view(target).substr(mark));
-    }
-    result = outcome == MaskOutcome::kValue ? ValueResult::kValue : ValueResult::kNull;
-  } else {
-    std::size_t detections = 0;
-    switch (detect_and_mask(profile, a.type, text, target, detections)) {
-      case DetectOutcome::kUnchanged: result = ValueResult::kUnchanged; break;
-      case DetectOutcome::kValue: result = ValueResult::kValue; break;
-      case DetectOutcome::kNull: result = ValueResult::kNull; break;
-    }
-    stats.detections += static_cast<std::uint32_t>(detections);
-  }
+  ValueResult result = mask_text(a, profile, decoded, masked, stats);
   if (result != ValueResult::kUnchanged) ++stats.masked_values;
-  if (result == ValueResult::kValue && a.binary && !text_to_binary(a.type, std::string_view(masked).substr(mark), out)) {
+  if (result == ValueResult::kValue && !text_to_binary(a.type, masked, out)) {
     // The mask produced no valid value of the type: NULL rather than a value the client cannot
     // decode, and never the original.
     result = ValueResult::kNull;
