@@ -20,7 +20,9 @@ constexpr std::uint32_t detector_bit(DetectorKind kind) { return 1u << static_ca
 // A set of detector_bit()s: the built-in kinds that may find a span in `text`.
 //  email         an '@'
 //  payment_card  13+ digits chained by at most one ' ' or '-' between two digits
-//  iban          two ASCII letters at a word start followed by two digits (any non-ASCII byte:
+//  iban          two ASCII letters at a word start followed by two digits, starting a run of
+//                ASCII letter-and-digit words joined by single spaces that, cut at one of its word
+//                ends, passes iban_valid's length and mod-97 checks (any non-ASCII byte:
 //                possible, since (?i)[a-z] also matches the Kelvin sign and the long s)
 //  phone         a run of [0-9 .()+-] with 7+ digits that has a '+' or '(', two digit groups,
 //                or a group of 10+ digits (phone_valid's three shapes)

@@ -165,13 +165,16 @@ void sort_and_merge(std::vector<Span>& spans) {
 
 }  // namespace
 
-void Detectors::find(std::string_view text, std::vector<Span>& spans) const {
+std::uint32_t Detectors::candidates(std::string_view text) const {
+  if (!compiled_ || compiled_->entries.empty()) return 0;
+  return builtin_only_ ? possible_detectors(text) & enabled_ : ~std::uint32_t{0};
+}
+
+void Detectors::find(std::string_view text, std::uint32_t candidates, std::vector<Span>& spans) const {
   spans.clear();
-  if (!compiled_ || compiled_->entries.empty()) return;
+  if (candidates == 0) return;
   const auto& entries = compiled_->entries;
   if (builtin_only_) {
-    const std::uint32_t candidates = possible_detectors(text) & enabled_;
-    if (candidates == 0) return;
     if (std::popcount(candidates) <= 2) {
       // One or two kinds left (the usual case when any is): their own regexes find exactly the
       // spans the Set's hits would lead to, without the Set's two passes over the value.

@@ -55,7 +55,13 @@ class Detectors {
   bool has(DetectorKind kind) const;
 
   // Validated, non-overlapping spans in text order. `spans` is cleared first.
-  void find(std::string_view text, std::vector<Span>& spans) const;
+  void find(std::string_view text, std::vector<Span>& spans) const { find(text, candidates(text), spans); }
+  // The detector_bit()s of the kinds that may find a span in `text` (detector_prefilter.h), every
+  // bit when custom patterns turn the prefilter off; 0: find() would report nothing. Callers ask
+  // first to skip the span bookkeeping for the common value without personal data.
+  std::uint32_t candidates(std::string_view text) const;
+  // find() given candidates(text).
+  void find(std::string_view text, std::uint32_t candidates, std::vector<Span>& spans) const;
 
  private:
   struct Compiled;

@@ -10,8 +10,10 @@ namespace {
 // Spans of a plain string, replaced in place. `xml` escapes the replacements (the rest of the
 // value is already valid xml). Returns false when nothing was found.
 bool replace_spans(const Profile& profile, std::string_view in, bool xml, std::string& out, std::size_t& detections) {
+  const std::uint32_t candidates = profile.detectors.candidates(in);
+  if (candidates == 0) return false;  // most values: no span list to build
   std::vector<Span> spans;
-  profile.detectors.find(in, spans);
+  profile.detectors.find(in, candidates, spans);
   if (spans.empty()) return false;
   std::size_t pos = 0;
   std::string replacement;
@@ -37,7 +39,8 @@ DetectOutcome detect_and_mask(const Profile& profile, const ValueType& type, std
   const bool null_mask = std::holds_alternative<NullMask>(profile.values_mask.spec);
   const std::size_t mark = out.size();
   const std::size_t before = detections;
-  switch (type.cls()) {
+  const TypeClass cls = type.cls();
+  switch (cls) {
     case TypeClass::kJson:
     case TypeClass::kJsonb: {
       const bool ok = map_json_leaves(
@@ -79,7 +82,7 @@ DetectOutcome detect_and_mask(const Profile& profile, const ValueType& type, std
                                                                                                 : DetectOutcome::kNull;
     }
     default:
-      if (!replace_spans(profile, in, type.cls() == TypeClass::kXml, out, detections)) return DetectOutcome::kUnchanged;
+      if (!replace_spans(profile, in, cls == TypeClass::kXml, out, detections)) return DetectOutcome::kUnchanged;
   }
   if (detections == before) {  // structured value without hits: keep the original bytes
     out.resize(mark);

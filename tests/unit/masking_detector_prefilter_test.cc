@@ -107,7 +107,61 @@ TEST_CASE("prefilter: one step short of a match is ruled out", "[masking][detect
   CHECK(possible("+4930123456", DetectorKind::kPhone));     // '+' is no word character
   CHECK(possible("(0)30123456", DetectorKind::kPhone));
   CHECK(possible("x 4111-1111-1111-1111 y", DetectorKind::kPaymentCard));
-  CHECK(possible("ab12 west 1234 5698 7654 32", DetectorKind::kIban));
+  CHECK(possible("gb82 west 1234 5698 7654 32", DetectorKind::kIban));
+  // IBAN-shaped starts whose runs of words all fail the length or mod-97 check.
+  CHECK_FALSE(possible("ab12 west 1234 5698 7654 32", DetectorKind::kIban));
+  CHECK_FALSE(possible("DE89370400440532013001", DetectorKind::kIban));      // last digit off
+  CHECK_FALSE(possible("DE89 3704 0044 05", DetectorKind::kIban));           // 14 characters
+  CHECK_FALSE(possible("DE89370400440532013000_", DetectorKind::kIban));     // '_': no word end
+  CHECK_FALSE(possible("ref ab12f0c3d4e5b6a7 tracking 9e107d9d372bb6826bd81d3542a419d6", DetectorKind::kIban));
+  // Found after words that follow it (the pattern's greedy match shrinks to the valid run) and
+  // with one space before a letter group.
+  CHECK(possible("DE89 3704 0044 0532 0130 00 1234", DetectorKind::kIban));
+  CHECK(possible("DE89370400440532013000 0044", DetectorKind::kIban));
+  CHECK(possible("x-de89370400440532013000.", DetectorKind::kIban));
+  CHECK(possible("DE89370400440532013000  0044", DetectorKind::kIban));
+}
+
+TEST_CASE("prefilter: IBAN runs agree with the detector without the prefilter", "[masking][detectors][prefilter]") {
+  // Valid IBANs of every length (check digits computed), split into groups by single or double
+  // spaces, edited at random and followed by more groups, '_' or hex words: the length and mod-97
+  // condition must never rule out what the pattern and iban_valid find.
+  const auto mod97 = [](const std::string& s) {
+    unsigned r = 0;
+    for (char c : s) r = c >= '0' && c <= '9' ? (r * 10 + (c - '0')) % 97 : (r * 100 + ((c | 0x20) - 'a' + 10)) % 97;
+    return r;
+  };
+  const std::string alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef";
+  const std::string edits = "0123456789 _-aZ";
+  const char* tails[] = {"", " ", " 1234", " 12", "_", " 9e107d9d", ".", "  00", " ab12"};
+  const char* heads[] = {"", " ", "iban ", "x", "ref ab12cd ", "-"};
+  std::mt19937 rng(97);
+  const Detectors reference = compile(DetectorKind::kIban, false);
+  const Detectors filtered = compile(DetectorKind::kIban, true);
+  std::size_t found = 0, checked = 0;
+  for (int n = 0; n < 8000; ++n) {
+    std::string bban;
+    for (std::size_t k = 9 + rng() % 24; k > 0; --k) bban.push_back(alnum[rng() % alnum.size()]);
+    const std::string country{static_cast<char>('A' + rng() % 26), static_cast<char>('a' + rng() % 26)};
+    const unsigned check = 98 - mod97(bban + country + "00");
+    std::string iban = country + (check < 10 ? "0" : "") + std::to_string(check) + bban;
+    std::string text;
+    for (std::size_t k = 0; k < iban.size(); ++k) {
+      if (k >= 4 && rng() % 4 == 0) text += rng() % 8 == 0 ? "  " : " ";
+      text.push_back(iban[k]);
+    }
+    for (std::size_t e = rng() % 3; e > 0 && n % 2 == 1; --e) {
+      const std::size_t at = rng() % (text.size() + 1);
+      const char c = edits[rng() % edits.size()];
+      if (rng() % 2 == 0 && at < text.size()) text[at] = c;
+      else text.insert(at, 1, c);
+    }
+    text = heads[rng() % std::size(heads)] + text + tails[rng() % std::size(tails)];
+    if (compare_with_reference(reference, filtered, text, DetectorKind::kIban)) ++found;
+    ++checked;
+  }
+  CHECK(checked == 8000);
+  CHECK(found > 1000);
 }
 
 TEST_CASE("prefilter: never rules out a kind the detectors find (mutated matches)",

@@ -235,6 +235,85 @@ TEST_CASE("DataRow: malformed rows are errors and leave the output untouched", "
   CHECK(fails(std::string("\0\1\0\0\0\x09" "abc", 9)));   // length past the end
   CHECK(fails(std::string("\0\1\xff\xff\xff\xfe", 6)));   // negative length other than -1
   CHECK(fails(body_of({"a"}) + "x"));                     // trailing bytes
+  CHECK(fails(std::string("\0", 1)));                     // no column count
+
+  // The same through a passed column and a NULL, which are copied without being looked at.
+  const Plan passing = build_plan(load_profile(kRules, "strict"), std::vector{column("id", 1, 23), column("note", 0, 25)},
+                                  resolve);
+  REQUIRE(passing.columns()[0].kind == ColumnAction::Kind::kPass);
+  auto fails_passing = [&](const std::string& body) {
+    std::string out = "keep";
+    auto r = mask_data_row(passing, pgwire::as_bytes(body), out);
+    CHECK(out == "keep");
+    return !r.has_value() && r.error().kind == MaskError::Kind::kMalformed;
+  };
+  CHECK(fails_passing(std::string("\0\2\0\0\0\x09" "abc", 9)));                    // passed value past the end
+  CHECK(fails_passing(std::string("\0\2\xff\xff\xff\xfe", 6)));                     // passed length < -1
+  CHECK(fails_passing(std::string("\0\2\xff\xff\xff\xff\0\0", 8)));               // NULL, then a cut length
+  CHECK(fails_passing(body_of({"1", std::nullopt}) + "x"));                         // trailing bytes
+  CHECK(fails_passing(body_of({"1", "ann@example.com"}) + "x"));                    // after a masked value
+}
+
+TEST_CASE("DataRow: columns left as they are keep their bytes, in runs between masked ones", "[masking][rows]") {
+  // mask_data_row copies runs of passed, NULL and unchanged (scanned without a hit) columns as
+  // they are: every mix of those with masked columns and NULL results must give, column by
+  // column, what mask_value() gives for each value alone.
+  const auto p = load_profile(R"(
+keys: { hmac: { env: K } }
+profiles:
+  p:
+    columns:
+      - { match: { name: '^ssn$' }, mask: { partial: { keep_last: 4 } } }
+      - { match: { name: '^gone$' }, mask: null }
+      - { match: { name: '^born$' }, mask: generalize }
+    values:
+      detect: [email, payment_card]
+      mask: redact
+)",
+                              "p");
+  const char* names[] = {"id", "notes", "ssn", "gone", "born", "city", "other"};
+  const Oid types[] = {23, 25, 25, 25, 1082, 25, 1043};
+  std::vector<FieldDescription> fields;
+  for (std::size_t i = 0; i < std::size(names); ++i) fields.push_back(column(names[i], 0, types[i]));
+  const Plan plan = build_plan(p, fields, resolve);
+  using K = ColumnAction::Kind;
+  REQUIRE(plan.columns()[0].kind == K::kPass);
+  REQUIRE(plan.columns()[1].kind == K::kDetect);
+  REQUIRE(plan.columns()[3].kind == K::kMask);
+  const char* texts[] = {"", "Berlin", "mail a@b.co", "card 4111 1111 1111 1111", "order 12", "123-45-6789"};
+  std::mt19937 rng(3);
+  for (int n = 0; n < 2000; ++n) {
+    Row row;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (rng() % 5 == 0) {
+        row.push_back(std::nullopt);
+      } else if (types[i] == 23) {
+        row.push_back(std::to_string(rng() % 1000));
+      } else if (types[i] == 1082) {
+        row.push_back(fmt::format("19{}-0{}-1{}", 50 + rng() % 50, 1 + rng() % 9, rng() % 10));
+      } else {
+        row.push_back(texts[rng() % std::size(texts)]);
+      }
+    }
+    Row expected;
+    MaskStats expected_stats;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (!row[i]) {
+        expected.push_back(std::nullopt);
+        continue;
+      }
+      std::string out;
+      auto r = mask_value(plan, i, pgwire::as_bytes(*row[i]), out, expected_stats);
+      REQUIRE(r.has_value());
+      expected.push_back(*r == ValueResult::kUnchanged ? row[i] : *r == ValueResult::kValue ? std::optional(out)
+                                                                                             : std::nullopt);
+    }
+    MaskStats stats;
+    CAPTURE(n);
+    CHECK(mask_row(plan, row, &stats) == expected);
+    CHECK(stats.masked_values == expected_stats.masked_values);
+    CHECK(stats.detections == expected_stats.detections);
+  }
 }
 
 TEST_CASE("DataRow: binary values are masked into valid binary", "[masking][rows]") {
