@@ -2,7 +2,9 @@
 //
 // Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
 // the sink's max_batch), writes it as one batch and only then completes the batch's tickets (a
-// file sink with fsync: batch fsyncs behind the writer: file_sink.h). The proxy holds a statement until its ticket says
+// file sink with fsync: batch fsyncs behind the writer: file_sink.h). A quick sink
+// (Sink::write_is_quick) is written under the queue's lock by whichever thread has something to
+// write, the submitting one included, so statements are never handed to the writer thread. The proxy holds a statement until its ticket says
 // may_proceed() (write-ahead), and sends the completion event without waiting (submit_later():
 // it rides in the next write instead of costing one of its own, within kLaterBound).
 //
