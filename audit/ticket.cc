@@ -85,9 +85,9 @@ void Ticket::complete_one(Outcome outcome, const std::string& error) const {
   if (static_cast<int>(outcome) > static_cast<int>(state_->worst)) state_->worst = outcome;
   if (!error.empty() && state_->error.empty()) state_->error = error;
   if (--state_->remaining > 0) return;
-  state_->outcome.store(state_->worst, std::memory_order_release);
+  const Outcome final_outcome = state_->worst;
+  state_->outcome.store(final_outcome, std::memory_order_release);
   Callback callback = std::move(state_->callback);
-  const Outcome final_outcome = state_->outcome;
   const std::string final_error = state_->error;
   lock.unlock();
   state_->cv.notify_all();
