@@ -99,6 +99,7 @@ FileSink::~FileSink() {
     syncer_.join();
   }
   if (fd_ >= 0) {
+    release_reserve();
     if (options_.fsync != FsyncMode::kNone) ::fsync(fd_);
     ::close(fd_);
   }
@@ -114,9 +115,37 @@ std::expected<std::unique_ptr<FileSink>, SinkError> FileSink::open(FileSinkOptio
 // Closes the current descriptor (if any) and takes `fd`, under the lock the syncer fsyncs with,
 // so it never fsyncs a closed (or reused) descriptor.
 void FileSink::set_fd(int fd) {
+  room_.store(0, std::memory_order_release);
+  reserved_end_ = 0;  // not known for the new file: reserve_ahead() allocates from its end
   std::lock_guard lock(fd_mutex_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+}
+
+void FileSink::reserve_ahead() {
+  if (options_.fsync == FsyncMode::kAlways || !can_preallocate_ || fd_ < 0) return;
+  if (reserved_end_ < size_ + kPreallocate / 2) {
+    // Allocating blocks already allocated is a no-op, so a file preallocated before a crash or
+    // restart costs nothing twice. KEEP_SIZE: the file's size, all readers see, stays its own.
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size_), static_cast<off_t>(kPreallocate)) == 0) {
+      reserved_end_ = size_ + kPreallocate;
+    } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
+      can_preallocate_ = false;  // this file system cannot: every event waits for its write
+    }  // ENOSPC (or EFBIG): keep what is left; the next write tries again
+  }
+  room_.store(reserved_end_ > size_ ? reserved_end_ - size_ : 0, std::memory_order_release);
+}
+
+void FileSink::release_reserve() {
+  room_.store(0, std::memory_order_release);
+  if (fd_ >= 0 && reserved_end_ > size_ && ::ftruncate(fd_, static_cast<off_t>(size_)) == 0) reserved_end_ = size_;
+}
+
+std::uint64_t FileSink::written_size_bound(std::size_t line_bytes) const {
+  // {"seq":N,"prev":"<64>", ... ,"mac":"<64>"}\n around the line's members, and "prev_file"
+  // (a rotated file's name, each character at worst six when escaped) on a file's first record.
+  constexpr std::uint64_t kFraming = 192;
+  return line_bytes + kFraming + 16 + 6 * (options_.path.filename().string().size() + 13);
 }
 
 void FileSink::set_position(ChainPosition position) {
@@ -157,6 +186,7 @@ void FileSink::sync_loop() {
       ++fsyncs_;
     } else {
       sync_error_.store(errno);
+      room_.store(0, std::memory_order_release);  // the next write fails: acknowledge nothing more before it
     }
   }
 }
@@ -250,6 +280,7 @@ std::expected<void, SinkError> FileSink::recover() {
     }
   }
   needs_recovery_ = false;
+  reserve_ahead();
   return {};
 }
 
@@ -266,6 +297,7 @@ bool FileSink::rotation_due(TimePoint now) const {
 
 std::expected<void, SinkError> FileSink::rotate() {
   // The renamed file must be complete on disk before the next file's first record points to it.
+  release_reserve();
   if (::fsync(fd_) != 0) return std::unexpected(os_error(errno, "fsync before rotation"));
   ++fsyncs_;
   const fs::path rotated = options_.path.string() + fmt::format(".{:012}", file_first_seq_);
@@ -284,6 +316,7 @@ std::expected<void, SinkError> FileSink::rotate() {
   if (const int rc = fsync_dir(dir); rc != 0) return std::unexpected(os_error(rc, "fsync of the directory"));
   needs_recovery_ = false;
   ++rotations_;
+  reserve_ahead();  // before the batch that rotated it, which the old file's room was promised to
   return {};
 }
 
@@ -336,6 +369,8 @@ std::expected<void, SinkError> FileSink::write(std::span<const std::string> even
     // All or nothing: cut off whatever part of the batch reached the file. If even that fails,
     // the next write re-reads the file's tail before appending (recover()).
     if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) needs_recovery_ = true;
+    reserved_end_ = 0;  // the truncation gave the preallocated blocks back too
+    room_.store(0, std::memory_order_release);
     return ok;
   }
   if (file_first_seq_ == 0) {
@@ -347,6 +382,7 @@ std::expected<void, SinkError> FileSink::write(std::span<const std::string> even
   position_.last_line.assign(bytes, last_start, bytes.size() - last_start - 1);  // without its newline
   prev_mac_.swap(next_prev_);
   pending_prev_file_.reset();
+  reserve_ahead();
   return {};
 }
 

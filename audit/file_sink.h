@@ -29,13 +29,14 @@ namespace audit {
 
 enum class FsyncMode {
   kAlways,  // fsync after every record: each event is durable before it is acknowledged
-  // Acknowledged after write(2); a background thread fsyncs behind the writer, one fsync covering
+  // Acknowledged once queued in room preallocated on disk, or else after write(2) (writer.h,
+  // buffered acknowledgement); a background thread fsyncs behind the writer, one fsync covering
   // every batch written since the previous one (group commit), so statements never wait for the
-  // disk. At most one fsync per 10 ms. A pgveil crash loses nothing acknowledged; a host crash
-  // can lose the events written since the last fsync (about 10 ms). A failed background fsync
-  // fails the next write.
+  // disk. At most one fsync per 10 ms. A pgveil crash can lose the events of the last
+  // Writer::kLaterBound (5 ms); a host crash those written since the last fsync (about 10 ms
+  // more). A failed background fsync fails the next write.
   kBatch,
-  kNone,    // acknowledged after write(2): survives a pgveil crash, not a host crash
+  kNone,    // acknowledged as for batch, never fsynced: a host crash can lose what the OS holds
 };
 
 struct FileSinkOptions {
@@ -64,6 +65,15 @@ class FileSink final : public Sink {
   std::expected<void, SinkError> write(std::span<const std::string> events) override;
   // write(2) only: fsync batch or none, healthy, no rotation due.
   bool write_is_quick() const override;
+  // fsync batch or none: disk space preallocated past the end of the file (fallocate with
+  // FALLOC_FL_KEEP_SIZE, so readers never see it) for records not yet written: kPreallocate
+  // ahead, topped up on the writer thread; 0 where the file system cannot (then every event
+  // waits for its write(2)) or when the disk is too full for it (then a statement that cannot
+  // be recorded is refused before it runs, as ever). Released when the file is closed or
+  // rotated.
+  std::uint64_t reserved_room() const override { return room_.load(std::memory_order_acquire); }
+  std::uint64_t written_size_bound(std::size_t line_bytes) const override;
+  static constexpr std::uint64_t kPreallocate = 4 << 20;
 
   // For tests and metrics.
   const ChainPosition& position() const { return position_; }
@@ -84,6 +94,10 @@ class FileSink final : public Sink {
   void set_fd(int fd);
   void set_position(ChainPosition position);
   void sync_loop();
+  // Tops the preallocated room up to kPreallocate once it is below half of that; publishes it.
+  void reserve_ahead();
+  // Gives the blocks preallocated past the end of the file back (truncate to its size).
+  void release_reserve();
   void request_sync();
 
   FileSinkOptions options_;
@@ -94,6 +108,9 @@ class FileSink final : public Sink {
   int fd_ = -1;
   bool needs_recovery_ = true;  // re-read the file's tail before the next write
   std::uint64_t size_ = 0;
+  std::uint64_t reserved_end_ = 0;      // the file's blocks are allocated up to here
+  bool can_preallocate_ = true;         // false once the file system said EOPNOTSUPP
+  std::atomic<std::uint64_t> room_{0};  // reserved_end_ - size_, for other threads
   std::uint64_t file_first_seq_ = 0;  // seq of the active file's first record, 0 while empty
   std::optional<TimePoint> file_started_;
   std::optional<std::string> pending_prev_file_;  // set until the new file's first record is written

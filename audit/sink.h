@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <expected>
 #include <span>
 #include <string>
@@ -14,8 +15,9 @@ struct SinkError {
   std::string message;  // names the sink and the cause; never a record's content
 };
 
-// Called from one writer thread only (the Writer owns one thread per sink), so an
-// implementation needs no locking of its own.
+// write() is called by one thread at a time (the sink's writer thread, or a submitting thread
+// under the queue's lock for a quick write), so an implementation needs no locking of its own
+// for it; reserved_room() is read on any thread.
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -34,6 +36,16 @@ class Sink {
   // Writer then writes an event on the submitting thread when nothing is queued ahead of it,
   // instead of waking its own thread and making the statement wait for two thread switches.
   virtual bool write_is_quick() const { return false; }
+
+  // Bytes set aside for the events still to be written, in which a write cannot fail for lack
+  // of space (a file sink's disk blocks preallocated past the end of its file). While the
+  // events queued for the sink fit in it, the Writer acknowledges an event as soon as it is
+  // queued and writes it on its own thread, so a statement never waits for a write(2) (writer.h,
+  // buffered acknowledgement). 0: none; every event waits for its write. Read on any thread.
+  virtual std::uint64_t reserved_room() const { return 0; }
+  // The most bytes an event serialized as `line_bytes` can take once written (with the
+  // sink's own framing): what the Writer counts against reserved_room().
+  virtual std::uint64_t written_size_bound(std::size_t line_bytes) const { return line_bytes; }
 };
 
 }  // namespace audit

@@ -12,8 +12,9 @@ namespace audit {
 struct Writer::Queue {
   struct Item {
     std::string line;
-    std::optional<Ticket> ticket;  // none: submit_later(), nobody waits for it
+    std::optional<Ticket> ticket;  // none: acknowledged already (buffered), or nobody waits for it
     std::chrono::steady_clock::time_point queued;
+    std::uint64_t room = 0;  // Sink::written_size_bound of the line
   };
 
   std::unique_ptr<Sink> sink;
@@ -24,6 +25,9 @@ struct Writer::Queue {
   std::condition_variable cv;
   std::deque<Item> items;
   std::size_t waited = 0;  // items with a ticket: the thread writes as soon as there is one
+  // The written size bound of the queued items and of a batch being written: what the sink's
+  // reserved_room() must hold before one more event can be acknowledged before its write.
+  std::uint64_t queued_room = 0;
   bool closing = false;
   bool writing = false;  // the thread is writing a batch taken from `items`
   bool idle = false;     // the thread waits without a deadline: a ticketless item must wake it
@@ -95,6 +99,24 @@ void Writer::settle(Queue& queue, std::span<const std::optional<Ticket>> tickets
   for (const auto& ticket : tickets) give_up(queue, ticket, why);
 }
 
+bool Writer::can_buffer(const Queue& queue, std::uint64_t room) const {
+  return queue.healthy.load(std::memory_order_relaxed) && queue.queued_room + room <= queue.sink->reserved_room();
+}
+
+bool Writer::write_due(const Queue& queue) const {
+  return queue.items.size() >= queue.max_batch || queue.queued_room * 2 > queue.sink->reserved_room();
+}
+
+void Writer::enqueue(Queue& queue, const std::string& line, std::optional<Ticket> ticket, std::uint64_t room) {
+  if (ticket) ++queue.waited;
+  queue.items.push_back({line, std::move(ticket), std::chrono::steady_clock::now(), room});
+  queue.queued_room += room;
+  queue.depth.store(queue.items.size(), std::memory_order_relaxed);
+  // A thread already waiting with a deadline (for an earlier ticketless event) needs no wake-up
+  // unless this event is waited for or the queue should be written before that deadline.
+  if (queue.idle || queue.waited > 0 || write_due(queue)) queue.cv.notify_one();
+}
+
 bool Writer::can_write_here(const Queue& queue) const {
   return !queue.writing && queue.items.size() < queue.max_batch && queue.healthy.load(std::memory_order_relaxed) &&
          queue.sink->write_is_quick();
@@ -117,6 +139,7 @@ bool Writer::write_here(Queue& queue, const std::string* line) {
   queue.depth.store(0, std::memory_order_relaxed);
   if (line != nullptr) lines.push_back(*line);
   const bool ok = write_out(queue, lines);
+  queue.queued_room = 0;  // after the write, which took the sink's room (lock held throughout)
   settle(queue, tickets, ok);
   return ok;
 }
@@ -147,6 +170,17 @@ Ticket Writer::submit_line(const std::string& line) {
       give_up(*queue, ticket_for(), why);
       continue;
     }
+    const std::uint64_t room = queue->sink->written_size_bound(line.size());
+    if (can_buffer(*queue, room)) {
+      // Acknowledged now: the sink has set room aside for it, and its thread writes it soon.
+      enqueue(*queue, line, std::nullopt, room);
+      if (ticket) {
+        ticket->complete_one(Outcome::kRecorded);
+      } else {
+        ++recorded_here;
+      }
+      continue;
+    }
     if (can_write_here(*queue)) {
       if (!write_here(*queue, &line)) {
         give_up(*queue, ticket_for(), queue->last_error_copy());
@@ -157,10 +191,7 @@ Ticket Writer::submit_line(const std::string& line) {
       }
       continue;
     }
-    queue->items.push_back({line, ticket_for(), std::chrono::steady_clock::now()});
-    ++queue->waited;
-    queue->depth.store(queue->items.size(), std::memory_order_relaxed);
-    queue->cv.notify_one();
+    enqueue(*queue, line, ticket_for(), room);
   }
   if (live_.subscribers() > 0) live_.publish(std::make_shared<const std::string>(line));
   return ticket ? *ticket : Ticket::recorded();
@@ -175,11 +206,7 @@ void Writer::submit_later(const std::string& line) {
       give_up(*queue, std::nullopt, why);
       continue;
     }
-    queue->items.push_back({line, std::nullopt, std::chrono::steady_clock::now()});
-    queue->depth.store(queue->items.size(), std::memory_order_relaxed);
-    // A thread already waiting with a deadline (for an earlier such event) needs no wake-up: at
-    // its deadline it finds this one and waits for its deadline in turn.
-    if (queue->idle) queue->cv.notify_one();
+    enqueue(*queue, line, std::nullopt, queue->sink->written_size_bound(line.size()));
   }
   if (live_.subscribers() > 0) live_.publish(std::make_shared<const std::string>(line));
 }
@@ -199,24 +226,27 @@ void Writer::run(Queue& queue) {
         queue.idle = false;
         continue;
       }
-      if (queue.closing || queue.waited > 0) break;
+      if (queue.closing || queue.waited > 0 || write_due(queue)) break;
       const auto due = queue.items.front().queued + kLaterBound;
       if (std::chrono::steady_clock::now() >= due) break;
       queue.cv.wait_until(lock, due);
     }
-    if (can_write_here(queue)) {
-      // A quick sink is written under the lock, as submit_line() does: a session that submits
-      // meanwhile waits for this write(2) and then writes its own event, instead of finding the
-      // sink `writing` and handing its statement to this thread (a wake-up of this thread and a
-      // post back to the session's, for every statement that arrives while this thread writes).
+    if (can_write_here(queue) && queue.sink->reserved_room() == 0) {
+      // A quick sink without reserved room is written under the lock, as submit_line() does: a
+      // session that submits meanwhile waits for this write(2) and then writes its own event,
+      // instead of finding the sink `writing` and handing its statement to this thread (a
+      // wake-up of this thread and a post back to the session's, for every such statement).
+      // With reserved room, sessions only queue, so the thread writes outside the lock.
       write_here(queue, nullptr);
       continue;
     }
+    std::uint64_t taken_room = 0;
     while (!queue.items.empty() && lines.size() < queue.max_batch) {
       auto& item = queue.items.front();
       lines.push_back(std::move(item.line));
       if (item.ticket) --queue.waited;
       tickets.push_back(std::move(item.ticket));
+      taken_room += item.room;
       queue.items.pop_front();
     }
     queue.depth.store(queue.items.size(), std::memory_order_relaxed);
@@ -227,6 +257,8 @@ void Writer::run(Queue& queue) {
     tickets.clear();
     lock.lock();
     queue.writing = false;
+    // Only now: until the write took the sink's room, the batch still counted against it.
+    queue.queued_room -= taken_room;
   }
 }
 

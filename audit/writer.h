@@ -2,16 +2,30 @@
 //
 // Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
 // the sink's max_batch), writes it as one batch and only then completes the batch's tickets (a
-// file sink with fsync: batch fsyncs behind the writer: file_sink.h). A quick sink
-// (Sink::write_is_quick) is written under the queue's lock by whichever thread has something to
-// write, the submitting one included, so statements are never handed to the writer thread. The proxy holds a statement until its ticket says
-// may_proceed() (write-ahead), and sends the completion event without waiting (submit_later():
-// it rides in the next write instead of costing one of its own, within kLaterBound).
+// file sink with fsync: batch fsyncs behind the writer: file_sink.h).
+//
+// Buffered acknowledgement: while a sink has room set aside for what is queued (Sink::
+// reserved_room: a file sink's preallocated disk blocks), an event is acknowledged as soon as it
+// is queued: its write cannot fail for lack of space, and the sink's thread writes it within
+// kLaterBound (or sooner, when a batch is full or the room half taken). A statement then never
+// waits for a write(2) and sessions never contend for the file. What this gives up: a pgveil
+// crash can lose the events of the last kLaterBound, which were acknowledged; a host crash could
+// lose more before the next fsync anyway (fsync: batch).
+//
+// Without room (fsync: always, no preallocation on the file system, the disk too full to
+// preallocate), a quick sink (Sink::write_is_quick) is written under the queue's lock by
+// whichever thread has something to write, the submitting one included, so statements are never
+// handed to the writer thread; any other sink's events wait for its thread. The proxy holds a
+// statement until its ticket says may_proceed() (write-ahead), and sends the completion event
+// without waiting (submit_later(): it rides in the next write instead of costing one of its own,
+// within kLaterBound).
 //
 // Failure policy (config `audit.on_failure`):
 //   kBlock (default): an event a sink could not record, or that found the queue full, completes
 //     kFailed, so the proxy refuses the statement. Every later event is tried again, so the
-//     proxy recovers by itself as soon as writes succeed (e.g. after space is freed).
+//     proxy recovers by itself as soon as writes succeed (e.g. after space is freed). A write
+//     that fails (EIO) after its events were acknowledged counts them failed and makes the sink
+//     unhealthy, so the next statements wait for their own writes, and fail, until one succeeds.
 //   kContinue: such events complete kDropped and are counted; the statement proceeds.
 #pragma once
 
@@ -61,10 +75,10 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Never waits for a disk: serializes the event, queues it on every sink and returns. The
-  // ticket completes on a writer thread, or at once if a queue is full or the writer is closed,
-  // or if the sink's write is quick (Sink::write_is_quick: a file sink's write(2) without fsync)
-  // and nothing is queued or being written ahead of it: then it is written on this thread.
+  // Never waits for a disk: queues the event on every sink and returns. The ticket completes at
+  // once if the sink has room for it (buffered acknowledgement), if a queue is full or the writer
+  // is closed, or if the sink's write is quick (Sink::write_is_quick) and nothing is being
+  // written ahead of it: then it is written on this thread. Otherwise on the sink's thread.
   Ticket submit(const Event& event);
   Ticket submit_line(const std::string& line);  // an already serialized event (to_line)
 
@@ -105,6 +119,12 @@ class Writer {
   // The sink's write is quick (Sink::write_is_quick) and nobody else writes: write on this
   // thread, under the queue's lock. Lock held.
   bool can_write_here(const Queue& queue) const;
+  // The sink's reserved room holds what is queued plus `room` more: acknowledge before writing.
+  bool can_buffer(const Queue& queue, std::uint64_t room) const;
+  // The thread should write now rather than at the oldest ticketless event's deadline.
+  bool write_due(const Queue& queue) const;
+  // Queues an event (ticket: someone waits for its write) and wakes the thread if it must.
+  void enqueue(Queue& queue, const std::string& line, std::optional<Ticket> ticket, std::uint64_t room);
   // Writes what is queued and then `line` (if not null) under the lock; settles the queued
   // events' tickets. Returns whether the write succeeded. Lock held.
   bool write_here(Queue& queue, const std::string* line);
