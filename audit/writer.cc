@@ -104,7 +104,9 @@ bool Writer::can_buffer(const Queue& queue, std::uint64_t room) const {
 }
 
 bool Writer::write_due(const Queue& queue) const {
-  return queue.items.size() >= queue.max_batch || queue.queued_room * 2 > queue.sink->reserved_room();
+  if (queue.items.size() >= queue.max_batch) return true;
+  const std::uint64_t room = queue.sink->reserved_room();
+  return room > 0 && queue.queued_room * 2 > room;   // half the room taken: make more before it runs out
 }
 
 void Writer::enqueue(Queue& queue, const std::string& line, std::optional<Ticket> ticket, std::uint64_t room) {

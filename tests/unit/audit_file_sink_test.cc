@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -21,6 +22,10 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string event(int i) { return R"({"type":"test","n":)" + std::to_string(i) + "}"; }
+// An event with `pad` more bytes in a member of its own.
+std::string padded_event(int i, std::size_t pad) {
+  return R"({"type":"test","n":)" + std::to_string(i) + R"(,"pad":")" + std::string(pad, 'x') + "\"}";
+}
 
 std::unique_ptr<audit::FileSink> open_sink(const audit::FileSinkOptions& options) {
   auto sink = audit::FileSink::open(options, test_key());
@@ -50,12 +55,12 @@ std::optional<std::string> prev_file_of_first(const fs::path& file) {
   return audit::parse_record_head(lines.front())->prev_file;
 }
 
-// A 64 KiB tmpfs mounted on a temp dir, for a real "file system full". Needs root (tests run as
-// root in CI); skipped with a warning otherwise.
+// A small tmpfs (64 KiB unless told) mounted on a temp dir, for a real "file system full". Needs
+// root (tests run as root in CI); skipped with a warning otherwise.
 class SmallTmpfs {
  public:
-  SmallTmpfs() {
-    mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, "size=64k") == 0;
+  explicit SmallTmpfs(const std::string& size = "64k") {
+    mounted_ = ::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
     if (!mounted_) error_ = std::strerror(errno);
   }
   ~SmallTmpfs() {
@@ -259,4 +264,108 @@ TEST_CASE("file sink: OS errors on open and write are returned, never lost", "[a
     CHECK(written.error().code != 0);
     CHECK((*sink)->position().last_seq == 0);
   }
+}
+
+namespace {
+
+std::uint64_t allocated_bytes(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
+}  // namespace
+
+TEST_CASE("file sink: room is preallocated past the end, unseen in the file's size, given back on close",
+          "[audit][file][room]") {
+  audit_test::TempDir dir;
+  audit::FileSinkOptions options;
+  options.path = dir.path() / "audit.jsonl";
+  options.fsync = audit::FsyncMode::kBatch;
+  std::uint64_t size = 0;
+  {
+    auto sink = open_sink(options);
+    if (sink->reserved_room() == 0) {
+      const int fd = ::open((dir.path() / "probe").c_str(), O_RDWR | O_CREAT, 0600);
+      REQUIRE(fd >= 0);
+      const bool supported = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) == 0 || errno != EOPNOTSUPP;
+      ::close(fd);
+      REQUIRE_FALSE(supported);   // room 0 is right only where the file system cannot preallocate
+      WARN("SKIPPED: " << dir.path() << " does not support fallocate");
+      return;
+    }
+    CHECK(sink->reserved_room() == audit::FileSink::kPreallocate);
+    write_n(*sink, 1, 20);
+    size = fs::file_size(options.path);
+    CHECK(read_lines(options.path).size() == 20);   // readers see records only, no padding
+    CHECK(sink->reserved_room() == audit::FileSink::kPreallocate - size);
+    CHECK(allocated_bytes(options.path) >= audit::FileSink::kPreallocate);
+    // The bound the Writer counts is never below what a record takes.
+    const std::string line = event(21);
+    const auto before = fs::file_size(options.path);
+    write_n(*sink, 21, 21);
+    CHECK(fs::file_size(options.path) - before <= sink->written_size_bound(line.size()));
+    size = fs::file_size(options.path);
+  }
+  CHECK(fs::file_size(options.path) == size);
+  CHECK(allocated_bytes(options.path) < size + 64 * 1024);   // the room went back on close
+  CHECK(chain_ok(options.path, 21));
+
+  SECTION("fsync: always takes none: every record is written and synced before it counts") {
+    options.fsync = audit::FsyncMode::kAlways;
+    auto sink = open_sink(options);
+    CHECK(sink->reserved_room() == 0);
+  }
+}
+
+TEST_CASE("file sink: records acknowledged into the room are written although the disk fills up",
+          "[audit][file][room][enospc]") {
+  SmallTmpfs tmpfs("16m");
+  if (!tmpfs.mounted()) {
+    WARN("SKIPPED: cannot mount a tmpfs (" << tmpfs.error() << "); run as root to test ENOSPC");
+    return;
+  }
+  audit::FileSinkOptions options;
+  options.path = tmpfs.path() / "audit.jsonl";
+  options.fsync = audit::FsyncMode::kNone;
+  auto sink = open_sink(options);
+  REQUIRE(sink->reserved_room() == audit::FileSink::kPreallocate);
+  tmpfs.fill(tmpfs.path() / "filler");
+
+  // What the room holds (by the Writer's bound) can still be written: nobody else can take it.
+  const std::string padded = padded_event(0, 500);
+  const auto bound = sink->written_size_bound(padded.size());
+  const auto fits = static_cast<int>(sink->reserved_room() / bound);
+  REQUIRE(fits > 1000);
+  std::vector<std::string> batch;
+  for (int i = 1; i <= fits; ++i) batch.push_back(padded_event(i, 500));
+  for (std::size_t at = 0; at < batch.size(); at += 100) {
+    const std::span<const std::string> part(batch.data() + at, std::min<std::size_t>(100, batch.size() - at));
+    const auto ok = sink->write(part);
+    REQUIRE(ok);
+  }
+  CHECK(sink->position().last_seq == static_cast<std::uint64_t>(fits));
+  // The room is used up and cannot be topped up: nothing more is acknowledged before its write.
+  CHECK(sink->reserved_room() < audit::FileSink::kPreallocate / 2);
+
+  fs::remove(tmpfs.path() / "filler");
+  write_n(*sink, fits + 1, fits + 1);
+  CHECK(sink->reserved_room() == audit::FileSink::kPreallocate);   // topped up once there is space
+  CHECK(chain_ok(options.path, static_cast<std::uint64_t>(fits) + 1));
+}
+
+TEST_CASE("file sink: a file system too full to preallocate leaves no room; writes go on", "[audit][file][room][enospc]") {
+  SmallTmpfs tmpfs;   // 64 KiB: less than kPreallocate
+  if (!tmpfs.mounted()) {
+    WARN("SKIPPED: cannot mount a 64 KiB tmpfs (" << tmpfs.error() << "); run as root to test ENOSPC");
+    return;
+  }
+  audit::FileSinkOptions options;
+  options.path = tmpfs.path() / "audit.jsonl";
+  auto sink = open_sink(options);
+  CHECK(sink->reserved_room() == 0);
+  CHECK(sink->write_is_quick());
+  write_n(*sink, 1, 5);
+  CHECK(sink->reserved_room() == 0);
+  CHECK(chain_ok(options.path, 5));
 }

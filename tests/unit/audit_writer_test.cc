@@ -61,6 +61,9 @@ class ControlledSink final : public audit::Sink {
     std::lock_guard lock(mutex_);
     return batch_sizes_;
   }
+  // Room for buffered acknowledgement (Sink::reserved_room); each event's bound is its size.
+  void set_room(std::uint64_t room) { room_ = room; }
+  std::uint64_t reserved_room() const override { return room_; }
 
  private:
   std::unique_ptr<audit::Sink> inner_;
@@ -69,6 +72,23 @@ class ControlledSink final : public audit::Sink {
   bool open_ = true, failing_ = false;
   int writes_started_ = 0;
   std::vector<std::size_t> batch_sizes_;
+  std::atomic<std::uint64_t> room_{0};
+};
+
+// A file sink as it is where the file system cannot preallocate: no room, so events wait for
+// their write(2), which is quick.
+class NoRoom final : public audit::Sink {
+ public:
+  explicit NoRoom(std::unique_ptr<audit::Sink> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  std::size_t max_batch() const override { return inner_->max_batch(); }
+  std::expected<void, audit::SinkError> write(std::span<const std::string> events) override {
+    return inner_->write(events);
+  }
+  bool write_is_quick() const override { return inner_->write_is_quick(); }
+
+ private:
+  std::unique_ptr<audit::Sink> inner_;
 };
 
 audit::Event test_event(int i) {
@@ -255,7 +275,7 @@ TEST_CASE("writer: submit_later rides in the next write, or goes out by itself w
   auto file = audit::FileSink::open(file_options, test_key());
   REQUIRE(file);
   std::vector<std::unique_ptr<audit::Sink>> sinks;
-  sinks.push_back(std::move(*file));
+  sinks.push_back(std::make_unique<NoRoom>(std::move(*file)));
   audit::Writer writer(std::move(sinks));
 
   // A quick write (fsync: none) on this thread, then a completion nobody waits for: it is queued,
@@ -303,4 +323,53 @@ TEST_CASE("writer: submit_later under on_failure block is counted as failed", "[
   // Usually both in one write; the first alone if its kLaterBound passed before the second came.
   const auto sizes = gate->batch_sizes();
   CHECK(std::accumulate(sizes.begin(), sizes.end(), std::size_t{0}) == 2);
+}
+
+TEST_CASE("writer: with room set aside an event is acknowledged when queued and written by the thread",
+          "[audit][writer][room]") {
+  ControlledSink* gate = nullptr;
+  auto writer = writer_with(gate);
+  const std::string line = audit::to_line(test_event(0));
+  gate->set_room(2 * line.size() + line.size() / 2);   // two events, not three
+  gate->set_open(false);
+
+  // Acknowledged while no write has even started: the room holds it.
+  CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+  gate->wait_writes_started(1);   // the thread writes it within kLaterBound, without being asked
+  // The first is being written (it still counts against the room), the second is queued: a
+  // third would not fit, so it waits for its write like any event without room.
+  CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+  const auto third = writer->submit_line(line);
+  CHECK(third.outcome() == Outcome::kPending);
+  gate->set_open(true);
+  REQUIRE(third.wait_for(5s) == Outcome::kRecorded);
+  writer->close();
+  const auto stats = writer->stats()[0];
+  CHECK(stats.recorded == 3);
+  const auto sizes = gate->batch_sizes();
+  CHECK(sizes.front() == 1);
+  CHECK(std::accumulate(sizes.begin(), sizes.end(), std::size_t{0}) == 3);
+}
+
+TEST_CASE("writer: an acknowledged event whose write fails is counted, and the next ones wait and fail",
+          "[audit][writer][room]") {
+  ControlledSink* gate = nullptr;
+  auto writer = writer_with(gate);
+  const std::string line = audit::to_line(test_event(0));
+  gate->set_room(100 * line.size());
+  gate->set_failing(true);
+  CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+  gate->wait_writes_started(1);
+  // The failed write made the sink unhealthy: no acknowledgement before a write until one works.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (writer->healthy() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  REQUIRE_FALSE(writer->healthy());
+  CHECK(writer->submit_line(line).wait_for(5s) == Outcome::kFailed);
+  CHECK(writer->stats()[0].failed == 2);
+  gate->set_failing(false);
+  CHECK(writer->submit_line(line).wait_for(5s) == Outcome::kRecorded);
+  CHECK(writer->healthy());
+  CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);   // buffered again
+  writer->close();
+  CHECK(writer->stats()[0].recorded == 2);
 }
