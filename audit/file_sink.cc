@@ -87,7 +87,12 @@ int fsync_dir(const fs::path& dir) {
 
 }  // namespace
 
-FileSink::FileSink(FileSinkOptions options, ChainKey key) : options_(std::move(options)), key_(std::move(key)) {}
+FileSink::FileSink(FileSinkOptions options, ChainKey key) : options_(std::move(options)), key_(std::move(key)) {
+  // {"seq":N,"prev":"<64>", ... ,"mac":"<64>"}\n around an event's members, and "prev_file" (a
+  // rotated file's name, each character at worst six when escaped) on a file's first record.
+  constexpr std::uint64_t kFraming = 192;
+  framing_bound_ = kFraming + 16 + 6 * (options_.path.filename().string().size() + 13);
+}
 
 FileSink::~FileSink() {
   if (syncer_.joinable()) {
@@ -141,12 +146,7 @@ void FileSink::release_reserve() {
   if (fd_ >= 0 && reserved_end_ > size_ && ::ftruncate(fd_, static_cast<off_t>(size_)) == 0) reserved_end_ = size_;
 }
 
-std::uint64_t FileSink::written_size_bound(std::size_t line_bytes) const {
-  // {"seq":N,"prev":"<64>", ... ,"mac":"<64>"}\n around the line's members, and "prev_file"
-  // (a rotated file's name, each character at worst six when escaped) on a file's first record.
-  constexpr std::uint64_t kFraming = 192;
-  return line_bytes + kFraming + 16 + 6 * (options_.path.filename().string().size() + 13);
-}
+std::uint64_t FileSink::written_size_bound(std::size_t line_bytes) const { return line_bytes + framing_bound_; }
 
 void FileSink::set_position(ChainPosition position) {
   position_ = std::move(position);

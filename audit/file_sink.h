@@ -111,6 +111,7 @@ class FileSink final : public Sink {
   std::uint64_t reserved_end_ = 0;      // the file's blocks are allocated up to here
   bool can_preallocate_ = true;         // false once the file system said EOPNOTSUPP
   std::atomic<std::uint64_t> room_{0};  // reserved_end_ - size_, for other threads
+  std::uint64_t framing_bound_ = 0;     // written_size_bound() less the line
   std::uint64_t file_first_seq_ = 0;  // seq of the active file's first record, 0 while empty
   std::optional<TimePoint> file_started_;
   std::optional<std::string> pending_prev_file_;  // set until the new file's first record is written

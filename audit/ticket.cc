@@ -34,16 +34,13 @@ Ticket Ticket::pending(std::size_t sinks) {
   return Ticket(std::move(state));
 }
 
-Ticket Ticket::recorded() {
-  static const std::shared_ptr<State> kRecorded = [] {
-    auto state = std::make_shared<State>();
-    state->outcome.store(Outcome::kRecorded);
-    return state;
-  }();
-  return Ticket(kRecorded);
-}
+// No state at all: a shared one would have its reference count (and, for error(), its mutex)
+// bounced between the worker threads for every statement.
+Ticket Ticket::recorded() { return Ticket(nullptr); }
 
-Outcome Ticket::outcome() const { return state_->outcome.load(std::memory_order_acquire); }
+Outcome Ticket::outcome() const {
+  return state_ ? state_->outcome.load(std::memory_order_acquire) : Outcome::kRecorded;
+}
 
 bool Ticket::may_proceed() const {
   const Outcome o = outcome();
@@ -51,23 +48,30 @@ bool Ticket::may_proceed() const {
 }
 
 std::string Ticket::error() const {
+  if (!state_) return {};
   std::lock_guard lock(state_->mutex);
   return state_->error;
 }
 
 Outcome Ticket::wait() const {
+  if (!state_) return Outcome::kRecorded;
   std::unique_lock lock(state_->mutex);
   state_->cv.wait(lock, [&] { return state_->outcome.load() != Outcome::kPending; });
   return state_->outcome.load();
 }
 
 Outcome Ticket::wait_for(std::chrono::milliseconds timeout) const {
+  if (!state_) return Outcome::kRecorded;
   std::unique_lock lock(state_->mutex);
   state_->cv.wait_for(lock, timeout, [&] { return state_->outcome.load() != Outcome::kPending; });
   return state_->outcome.load();
 }
 
 void Ticket::on_complete(Callback callback) const {
+  if (!state_) {
+    callback(Outcome::kRecorded, {});
+    return;
+  }
   std::unique_lock lock(state_->mutex);
   if (state_->outcome.load() == Outcome::kPending) {
     state_->callback = std::move(callback);
@@ -80,6 +84,7 @@ void Ticket::on_complete(Callback callback) const {
 }
 
 void Ticket::complete_one(Outcome outcome, const std::string& error) const {
+  if (!state_) return;   // recorded(): complete from the start
   std::unique_lock lock(state_->mutex);
   if (state_->remaining == 0) return;
   if (static_cast<int>(outcome) > static_cast<int>(state_->worst)) state_->worst = outcome;

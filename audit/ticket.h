@@ -27,8 +27,8 @@ class Ticket {
 
   // A ticket that still waits for `sinks` completions (0: already recorded).
   static Ticket pending(std::size_t sinks);
-  // Already recorded: one shared state, so an event every sink wrote at once (a quick write,
-  // writer.h) costs no allocation.
+  // Already recorded, with no state behind it: an event every sink took at once (buffered or
+  // written on this thread, writer.h) costs no allocation and shares nothing between threads.
   static Ticket recorded();
 
   Outcome outcome() const;

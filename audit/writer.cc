@@ -32,6 +32,9 @@ struct Writer::Queue {
   bool writing = false;  // the thread is writing a batch taken from `items`
   bool idle = false;     // the thread waits without a deadline: a ticketless item must wake it
   std::vector<std::string> quick_lines;  // a quick write of what was queued plus the new event
+  // Written lines' strings, kept for the next events: a line is copied into one of these instead
+  // of a new allocation made on a session's thread and freed on the writer's.
+  std::vector<std::string> spare;
   std::vector<std::optional<Ticket>> quick_tickets;  // the queued events' tickets in that write
   std::thread thread;
 
@@ -109,9 +112,24 @@ bool Writer::write_due(const Queue& queue) const {
   return room > 0 && queue.queued_room * 2 > room;   // half the room taken: make more before it runs out
 }
 
+void Writer::keep_spare(Queue& queue, std::vector<std::string>& lines) {
+  constexpr std::size_t kMaxSpare = 1024, kMaxSpareBytes = 16 * 1024;   // a burst's worth, no huge lines
+  for (auto& line : lines) {
+    if (queue.spare.size() >= kMaxSpare) break;
+    if (line.capacity() <= kMaxSpareBytes) queue.spare.push_back(std::move(line));
+  }
+  lines.clear();
+}
+
 void Writer::enqueue(Queue& queue, const std::string& line, std::optional<Ticket> ticket, std::uint64_t room) {
   if (ticket) ++queue.waited;
-  queue.items.push_back({line, std::move(ticket), std::chrono::steady_clock::now(), room});
+  std::string copy;
+  if (!queue.spare.empty()) {
+    copy = std::move(queue.spare.back());
+    queue.spare.pop_back();
+  }
+  copy.assign(line);
+  queue.items.push_back({std::move(copy), std::move(ticket), std::chrono::steady_clock::now(), room});
   queue.queued_room += room;
   queue.depth.store(queue.items.size(), std::memory_order_relaxed);
   // A thread already waiting with a deadline (for an earlier ticketless event) needs no wake-up
@@ -143,6 +161,7 @@ bool Writer::write_here(Queue& queue, const std::string* line) {
   const bool ok = write_out(queue, lines);
   queue.queued_room = 0;  // after the write, which took the sink's room (lock held throughout)
   settle(queue, tickets, ok);
+  keep_spare(queue, lines);
   return ok;
 }
 
@@ -255,9 +274,9 @@ void Writer::run(Queue& queue) {
     queue.writing = true;
     lock.unlock();
     settle(queue, tickets, write_out(queue, lines));
-    lines.clear();
     tickets.clear();
     lock.lock();
+    keep_spare(queue, lines);
     queue.writing = false;
     // Only now: until the write took the sink's room, the batch still counted against it.
     queue.queued_room -= taken_room;

@@ -123,6 +123,8 @@ class Writer {
   bool can_buffer(const Queue& queue, std::uint64_t room) const;
   // The thread should write now rather than at the oldest ticketless event's deadline.
   bool write_due(const Queue& queue) const;
+  // Written lines go back to the queue's spare strings (lock held); `lines` is left empty.
+  void keep_spare(Queue& queue, std::vector<std::string>& lines);
   // Queues an event (ticket: someone waits for its write) and wakes the thread if it must.
   void enqueue(Queue& queue, const std::string& line, std::optional<Ticket> ticket, std::uint64_t room);
   // Writes what is queued and then `line` (if not null) under the lock; settles the queued

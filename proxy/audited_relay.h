@@ -52,7 +52,7 @@ struct AuditedFrontendObserver {
   // The held statement's ticket is done: forward it (with the inner verdict) or refuse it.
   Verdict settle(std::string& replacement) {
     const audit::Outcome outcome = held->outcome();
-    const std::string why = held->error();
+    const std::string why = outcome == audit::Outcome::kRecorded ? std::string() : held->error();
     const char type = held_type;
     held.reset();
     if (outcome == audit::Outcome::kRecorded || outcome == audit::Outcome::kDropped) {
