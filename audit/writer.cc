@@ -144,25 +144,45 @@ bool Writer::can_write_here(const Queue& queue) const {
 
 bool Writer::write_here(Queue& queue, const std::string* line) {
   // Under the queue's lock, so order is kept: whatever is queued ahead (submit_later's events,
-  // or events the thread has not taken yet) goes in the same write, before `line`.
-  if (queue.items.empty()) return line == nullptr || write_out(queue, std::span(line, 1));
+  // or events the thread has not taken yet) is written before `line`.
   auto& lines = queue.quick_lines;
   auto& tickets = queue.quick_tickets;
-  lines.clear();
-  tickets.clear();
-  for (auto& item : queue.items) {
-    lines.push_back(std::move(item.line));
-    tickets.push_back(std::move(item.ticket));
+  bool ok = true;
+  bool line_written = line == nullptr;
+  while (!queue.items.empty() || !line_written) {
+    lines.clear();
+    tickets.clear();
+    const std::uint64_t taken = take_batch(queue, lines, tickets);
+    // `line` rides in the same write(2) as what was queued, unless the sink keeps room: then it
+    // did not fit in it (or it would have been acknowledged), and if its write fails for lack of
+    // space that must not take events acknowledged within the room along.
+    if (!line_written && queue.items.empty() && (lines.empty() || queue.sink->reserved_room() == 0)) {
+      lines.push_back(*line);
+      line_written = true;
+    }
+    ok = write_out(queue, lines);
+    queue.queued_room -= taken;   // after the write, which took the sink's room (lock held throughout)
+    settle(queue, tickets, ok);
+    keep_spare(queue, lines);
   }
-  queue.items.clear();
-  queue.waited = 0;
-  queue.depth.store(0, std::memory_order_relaxed);
-  if (line != nullptr) lines.push_back(*line);
-  const bool ok = write_out(queue, lines);
-  queue.queued_room = 0;  // after the write, which took the sink's room (lock held throughout)
-  settle(queue, tickets, ok);
-  keep_spare(queue, lines);
   return ok;
+}
+
+std::uint64_t Writer::take_batch(Queue& queue, std::vector<std::string>& lines,
+                                 std::vector<std::optional<Ticket>>& tickets) {
+  const std::uint64_t room = queue.sink->reserved_room();
+  std::uint64_t taken = 0;
+  while (!queue.items.empty() && lines.size() < queue.max_batch) {
+    auto& item = queue.items.front();
+    if (room > 0 && !lines.empty() && taken + item.room > room) break;
+    lines.push_back(std::move(item.line));
+    if (item.ticket) --queue.waited;
+    tickets.push_back(std::move(item.ticket));
+    taken += item.room;
+    queue.items.pop_front();
+  }
+  queue.depth.store(queue.items.size(), std::memory_order_relaxed);
+  return taken;
 }
 
 std::string Writer::refusal(const Queue& queue) const {
@@ -261,16 +281,7 @@ void Writer::run(Queue& queue) {
       write_here(queue, nullptr);
       continue;
     }
-    std::uint64_t taken_room = 0;
-    while (!queue.items.empty() && lines.size() < queue.max_batch) {
-      auto& item = queue.items.front();
-      lines.push_back(std::move(item.line));
-      if (item.ticket) --queue.waited;
-      tickets.push_back(std::move(item.ticket));
-      taken_room += item.room;
-      queue.items.pop_front();
-    }
-    queue.depth.store(queue.items.size(), std::memory_order_relaxed);
+    const std::uint64_t taken_room = take_batch(queue, lines, tickets);
     queue.writing = true;
     lock.unlock();
     settle(queue, tickets, write_out(queue, lines));

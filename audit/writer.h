@@ -123,6 +123,10 @@ class Writer {
   bool can_buffer(const Queue& queue, std::uint64_t room) const;
   // The thread should write now rather than at the oldest ticketless event's deadline.
   bool write_due(const Queue& queue) const;
+  // Moves the next batch from the queue: up to max_batch events, and while the sink keeps room,
+  // no more (after the first) than the room holds, so a write that fails for lack of space never
+  // takes an event acknowledged within the room along. Returns the batch's room. Lock held.
+  std::uint64_t take_batch(Queue& queue, std::vector<std::string>& lines, std::vector<std::optional<Ticket>>& tickets);
   // Written lines go back to the queue's spare strings (lock held); `lines` is left empty.
   void keep_spare(Queue& queue, std::vector<std::string>& lines);
   // Queues an event (ticket: someone waits for its write) and wakes the thread if it must.

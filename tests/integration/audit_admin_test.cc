@@ -452,21 +452,23 @@ TEST_CASE("audit: a stream client that stops reading is dropped; sessions never 
   }
   REQUIRE(metric(scrape(pgveil), "pgveil_audit_stream_subscribers") == 1);
 
-  // 12,000 events (a statement and its statement_done each), whatever the machine's speed: far
-  // more than the client's socket buffers and its queue (4,096) hold.
+  // 24,000 events (a statement and its statement_done each, ~450 bytes), whatever the machine's
+  // speed: far more than pgveil's send buffer (up to tcp_wmem's 4 MiB), the client's small
+  // receive buffer and its queue (4,096 events) hold together. (12,000 were marginal: once in a
+  // few runs the buffers held them all and the client was never dropped.)
   const std::string script = pgveil.dir() + "/select.sql";
   testsupport::write_file(script, "SELECT 1;\n");
   testsupport::RunOptions options;
   options.env = {"PGPASSWORD=" + grant["secret"].get<std::string>()};
   options.timeout = 120s;
   const auto bench = testsupport::run_with({"pgbench", "-n", "-f", script, "-M", "prepared", "-c", "2", "-j", "2", "-t",
-                                            "3000", "-h", "127.0.0.1", "-p", std::to_string(pgveil.port()), "-U", "alice",
+                                            "6000", "-h", "127.0.0.1", "-p", std::to_string(pgveil.port()), "-U", "alice",
                                             "prod"},
                                            options);
   INFO(bench.out << bench.err);
   REQUIRE(bench.exit_code == 0);
   const auto after = scrape(pgveil);
-  CHECK(metric(after, "pgveil_statements_total{kind=\"SELECT\"}") == 6000);
+  CHECK(metric(after, "pgveil_statements_total{kind=\"SELECT\"}") == 12000);
   CHECK(metric(after, "pgveil_audit_stream_dropped_total") == 1);
   CHECK(metric(after, "pgveil_audit_stream_subscribers") == 0);
   const std::string sink = "{sink=\"file:" + pgveil.dir() + "/audit.jsonl\"}";

@@ -77,13 +77,15 @@ testsupport::RunResult verify(const PgveilProcess& pgveil, const std::string& pa
 // pgveil (prlimit RLIMIT_FSIZE; pgveil ignores SIGXFSZ) makes the same writes fail with EFBIG.
 class FullDisk {
  public:
-  FullDisk() {
+  // 256 KiB: less than the room a file sink preallocates (4 MiB), so every event waits for its
+  // write(2) and the first statement after fill() finds the disk full.
+  explicit FullDisk(const std::string& size = "256k") {
     char templ[] = "/tmp/pgveil-audit-fs-XXXXXX";
     REQUIRE(::mkdtemp(templ) != nullptr);
     dir_ = templ;
     // PGVEIL_TEST_NO_MOUNT=1 runs the fallback where mounting would work too.
     mounted_ = std::getenv("PGVEIL_TEST_NO_MOUNT") == nullptr &&
-               ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=256k,mode=0700") == 0;
+               ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, ("size=" + size + ",mode=0700").c_str()) == 0;
     if (!mounted_) WARN("no tmpfs (" << (std::getenv("PGVEIL_TEST_NO_MOUNT") ? "PGVEIL_TEST_NO_MOUNT" : std::strerror(errno))
                         << "): using a file size limit instead");
   }
@@ -93,6 +95,7 @@ class FullDisk {
     std::filesystem::remove_all(dir_, ec);
   }
   std::string path() const { return dir_ + "/audit.jsonl"; }
+  bool mounted() const { return mounted_; }
 
   void fill(int pid) {
     if (mounted_) {
@@ -258,6 +261,46 @@ TEST_CASE("audit: on_failure block refuses statements while the disk is full and
   const auto ends = of_type(all, "session_end");
   REQUIRE(ends.size() == 1);
   CHECK(ends[0]["refusals"] == 3);   // the filler that found the disk full, and the two above
+  const auto verified = verify(pgveil, disk.path());
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+}
+
+TEST_CASE("audit: with fsync batch a full disk stops statements only once the room kept for their records is used",
+          "[audit][itf]") {
+  FullDisk disk("16m");
+  if (!disk.mounted()) {
+    WARN("SKIPPED: cannot mount a tmpfs; a file size limit is not a full disk for preallocated room");
+    return;
+  }
+  itf::ConfigParts parts;
+  parts.top = audit_section(disk.path(), "block", "batch");
+  PgveilProcess pgveil(itf::config(parts), audit_env());
+  const std::string secret = pgveil.grant("bob", "prod", "support");
+  auto conn = PgConn::must_connect(pgveil.conninfo("bob", "prod", secret));
+  REQUIRE(conn.value("SELECT 'before'") == "before");
+  disk.fill(pgveil.pid());
+  // Each statement is accepted into the disk blocks the sink set aside (4 MiB) and runs; once
+  // they are used up, the next one waits for its own write(2), which finds the disk full.
+  int ran = 0;
+  std::optional<testsupport::PgError> refusal;
+  while (ran < 50'000) {
+    auto rows = conn.query("SELECT current_user AS in_the_room");
+    if (!rows) {
+      refusal = rows.error();
+      break;
+    }
+    ++ran;
+  }
+  REQUIRE(refusal.has_value());
+  CHECK(refusal->sqlstate == "58030");
+  CHECK(ran > 1000);   // a few thousand records fit in 4 MiB
+  pgveil.stop();
+  // Every statement that ran has its record: none was accepted into room that was not there.
+  const auto statements = of_type(events(disk.path()), "statement");
+  const auto recorded = std::count_if(statements.begin(), statements.end(),
+                                      [](const json& e) { return normalized_has(e, "in_the_room"); });
+  CHECK(recorded == ran);
   const auto verified = verify(pgveil, disk.path());
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);

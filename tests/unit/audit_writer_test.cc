@@ -2,6 +2,7 @@
 // policies block/continue, recovery, counters.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -38,7 +39,14 @@ class ControlledSink final : public audit::Sink {
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
     batch_sizes_.push_back(events.size());
-    if (failing_) return std::unexpected(audit::SinkError{ENOSPC, "controlled: No space left on device"});
+    const bool marked = !fail_marker_.empty() && std::any_of(events.begin(), events.end(), [&](const std::string& e) {
+      return e.find(fail_marker_) != std::string::npos;
+    });
+    if (failing_ || marked) return std::unexpected(audit::SinkError{ENOSPC, "controlled: No space left on device"});
+    // Written: the room shrinks by what was written, as a file's preallocated room does.
+    std::uint64_t bytes = 0;
+    for (const auto& e : events) bytes += e.size();
+    room_ -= std::min<std::uint64_t>(room_, bytes);
     lock.unlock();
     if (inner_) return inner_->write(events);
     return {};
@@ -53,6 +61,11 @@ class ControlledSink final : public audit::Sink {
     std::lock_guard lock(mutex_);
     failing_ = failing;
   }
+  // Fails every batch with an event that contains `marker` (as a disk that is full for it would).
+  void fail_batches_with(std::string marker) {
+    std::lock_guard lock(mutex_);
+    fail_marker_ = std::move(marker);
+  }
   void wait_writes_started(int n) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [&] { return writes_started_ >= n; });
@@ -61,7 +74,8 @@ class ControlledSink final : public audit::Sink {
     std::lock_guard lock(mutex_);
     return batch_sizes_;
   }
-  // Room for buffered acknowledgement (Sink::reserved_room); each event's bound is its size.
+  // Room for buffered acknowledgement (Sink::reserved_room); each event's bound is its size, and
+  // a successful write takes its events' bytes from it.
   void set_room(std::uint64_t room) { room_ = room; }
   std::uint64_t reserved_room() const override { return room_; }
 
@@ -70,6 +84,7 @@ class ControlledSink final : public audit::Sink {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool open_ = true, failing_ = false;
+  std::string fail_marker_;
   int writes_started_ = 0;
   std::vector<std::size_t> batch_sizes_;
   std::atomic<std::uint64_t> room_{0};
@@ -372,4 +387,37 @@ TEST_CASE("writer: an acknowledged event whose write fails is counted, and the n
   CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);   // buffered again
   writer->close();
   CHECK(writer->stats()[0].recorded == 2);
+}
+
+TEST_CASE("writer: an event beyond the room is written apart, so its failure never takes acknowledged ones along",
+          "[audit][writer][room]") {
+  ControlledSink* gate = nullptr;
+  auto writer = writer_with(gate);
+  const std::string line = audit::to_line(test_event(0));
+  const std::string beyond = audit::to_line(test_event(999));   // same size: "test-999" vs "test-0"
+  gate->set_room(2 * line.size() + line.size() / 2);
+  gate->fail_batches_with("test-999");
+  gate->set_open(false);
+
+  SECTION("a completion event queued past the room") {
+    CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+    CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+    writer->submit_later(beyond);   // not write-ahead: queued although the room cannot hold it
+    gate->set_open(true);
+    writer->close();
+    CHECK(writer->stats()[0].recorded == 2);   // both acknowledged events were written
+    CHECK(writer->stats()[0].failed == 1);
+    CHECK(gate->batch_sizes().back() == 1);
+  }
+  SECTION("a statement that did not fit waits for its own write") {
+    CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+    CHECK(writer->submit_line(line).outcome() == Outcome::kRecorded);
+    const auto third = writer->submit_line(beyond);
+    CHECK(third.outcome() == Outcome::kPending);
+    gate->set_open(true);
+    CHECK(third.wait_for(5s) == Outcome::kFailed);
+    writer->close();
+    CHECK(writer->stats()[0].recorded == 2);
+    CHECK(writer->stats()[0].failed == 1);
+  }
 }
