@@ -38,8 +38,8 @@ struct AuditedFrontendObserver {
     held_verdict = verdict;
     held_replacement = std::move(replacement);
     replacement.clear();
-    // Already decided (a quick sink wrote it on this thread): no hold, so the statement leaves in
-    // the same write as the messages around it.
+    // Already decided (every sink accepted it at once: buffered, or written on this thread): no
+    // hold, so the statement leaves in the same write as the messages around it.
     if (held->done()) return settle(replacement);
     return Verdict::kHold;
   }
