@@ -42,12 +42,43 @@ struct Services {
   CatalogCache catalogs;                            // column names for masking, per database
   std::unique_ptr<audit::Writer> audit;             // null: audit off (no audit: section)
   policy::Now now = [] { return policy::Clock::now(); };
-  std::atomic<std::shared_ptr<const Runtime>> runtime;
+  std::atomic<std::shared_ptr<const Runtime>> runtime;   // store with publish()
+  // Moves on every publish(): a reader that saw the same number has the runtime in force and need
+  // not load `runtime` again (RuntimeView).
+  std::atomic<std::uint64_t> runtime_generation{0};
   Metrics metrics;                                  // GET /metrics on the admin API
   ProxyMetrics series{metrics};                     // statement, refusal and session series in it
   policy::AuthLimiter auth_limiter;                 // failed client authentications per (person, address)
   // Called after the admin API changed grants, so the watcher re-checks sessions at once.
   std::function<void()> grants_changed = [] {};
+
+  // Makes `next` the runtime in force (start, SIGHUP).
+  void publish(std::shared_ptr<const Runtime> next) {
+    runtime.store(std::move(next));
+    runtime_generation.fetch_add(1, std::memory_order_release);
+  }
+};
+
+// A session's handle on the runtime in force, for what it checks per statement (statement rules,
+// the audit's text mode, the masking profile): loading Services::runtime takes a lock and a
+// reference on a control block that every worker thread shares, so it is done only after a
+// reload moved runtime_generation.
+class RuntimeView {
+ public:
+  explicit RuntimeView(const Services& services) : services_(&services) {}
+  const std::shared_ptr<const Runtime>& current() {
+    const std::uint64_t generation = services_->runtime_generation.load(std::memory_order_acquire);
+    if (generation != seen_ || !runtime_) {
+      runtime_ = services_->runtime.load();
+      seen_ = generation;
+    }
+    return runtime_;
+  }
+
+ private:
+  const Services* services_;
+  std::uint64_t seen_ = 0;
+  std::shared_ptr<const Runtime> runtime_;
 };
 
 }  // namespace proxy

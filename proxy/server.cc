@@ -20,7 +20,7 @@ Server::Server(std::string config_path, std::shared_ptr<const Runtime> runtime,
     : config_path_(std::move(config_path)), store_(std::move(store)) {
   services_.store = store_.get();
   services_.audit = std::move(audit);
-  services_.runtime.store(std::move(runtime));
+  services_.publish(std::move(runtime));
   services_.grants_changed = [this] {
     {
       // Under the mutex, so the poke cannot fall between the watcher's check and its sleep (the
@@ -239,7 +239,7 @@ void Server::reload() {
     spdlog::warn("reload: listen, workers, store and workflow changes take effect at the next restart");
   }
   for (const auto& w : now.warnings) spdlog::warn("{}", w.to_string());
-  services_.runtime.store(std::move(*runtime));
+  services_.publish(std::move(*runtime));
   spdlog::info("configuration reloaded from {}; new sessions use it", config_path_);
   record_reload(true, {});
 }

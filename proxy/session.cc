@@ -339,8 +339,9 @@ asio::awaitable<std::optional<IoBuffer>> Session::establish() {
   upstream_key_ = upstream->backend_key;
   minted_ = services_.cancels.mint({database, upstream_pid_, upstream_key_});
   if (!co_await prepare_masking(database)) co_return std::nullopt;
-  gate_ = std::make_unique<StatementGate>(grant_->role, database,
-                                          [services = &services_] { return services->runtime.load()->config; });
+  gate_ = std::make_unique<StatementGate>(
+      grant_->role, database,
+      [view = RuntimeView(services_)]() mutable -> const std::shared_ptr<const Config>& { return view.current()->config; });
   gate_->on_refused = [series = &services_.series](const pgwire::ErrorFields& error) {
     series->refusal("statement", error.sqlstate);
   };
@@ -372,8 +373,8 @@ asio::awaitable<bool> Session::prepare_masking(const std::string& database) {
   masking_->role = role->name;
   // The profile in force now: a reload applies to the next result. A role that disappeared keeps
   // its last profile (fail closed); one switched to masking: none is the operator's decision.
-  masking_->current_profile = [services = &services_, name = role->name, last = profile]() mutable {
-    const auto runtime = services->runtime.load();
+  masking_->current_profile = [view = RuntimeView(services_), name = role->name, last = profile]() mutable {
+    const auto& runtime = view.current();
     if (const Role* now = runtime->config->role(name)) last = runtime->config->masking_profile(*now);
     return last;
   };

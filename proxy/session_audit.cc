@@ -55,8 +55,8 @@ void Session::start_statement_audit() {
   options.writer = services_.audit.get();
   options.metrics = &services_.series;
   options.session = audit_ref();
-  options.text_mode = [services = &services_, role = grant_->role] {
-    const auto runtime = services->runtime.load();
+  options.text_mode = [view = RuntimeView(services_), role = grant_->role]() mutable {
+    const auto& runtime = view.current();
     return runtime->config->statement_text(runtime->config->role(role));
   };
   if (masking_) {

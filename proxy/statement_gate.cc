@@ -25,11 +25,11 @@ StatementGate::StatementGate(std::string role, std::string database, ConfigSourc
 }
 
 const policy::StatementRules& StatementGate::rules() {
-  auto config = current_();
+  const auto& config = current_();
   if (config != config_) {
     const Role* role = config ? config->role(role_) : nullptr;
     if (role != nullptr) {
-      config_ = std::move(config);
+      config_ = config;
       rules_ = &role->statement_rules;
     } else if (rules_ != nullptr && rules_ != &last_rules_) {
       last_rules_ = *rules_;   // fail closed: keep what was in force

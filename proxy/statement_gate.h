@@ -25,7 +25,9 @@ namespace proxy {
 
 class StatementGate {
  public:
-  using ConfigSource = std::function<std::shared_ptr<const Config>()>;
+  // The configuration in force, by reference: the gate asks for it on every checked message and
+  // copies it (a shared reference count) only when it changed.
+  using ConfigSource = std::function<const std::shared_ptr<const Config>&()>;
   StatementGate(std::string role, std::string database, ConfigSource current);
 
   // Frontend: whether a message of this type must arrive whole to be checked.

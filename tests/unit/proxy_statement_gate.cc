@@ -50,7 +50,8 @@ struct Fixture {
   std::shared_ptr<const proxy::Config> config;
   proxy::StatementGate gate;
   explicit Fixture(std::string_view role_lines)
-      : config(config_with(role_lines)), gate("support", "prod", [this] { return config; }) {}
+      : config(config_with(role_lines)),
+        gate("support", "prod", [this]() -> const std::shared_ptr<const proxy::Config>& { return config; }) {}
 
   std::string send(char type, const std::string& body) {
     std::string out;
