@@ -8,8 +8,10 @@ every pass (so drift in machine load hits all three alike):
   audit-always   a file sink with fsync: always (one fsync per event)
   audit-none     a file sink with fsync: none (what the audit costs without the disk)
 
-Every statement is held until its event is written (write-ahead), so the cost is the writer's
-latency on each statement plus the CPU of serializing and chaining the events. Reported: TPS
+Every statement is held until its event is accepted (write-ahead): with fsync always, once it
+is written and synced; with batch and none, once it is queued in the disk room the file sink
+keeps (README "Durability"). The cost is that wait on each statement plus the CPU of
+serializing, chaining and writing the events. Reported: TPS
 (median of the passes), ratio to audit off, and the events each audit file holds afterwards
 (a check that the statements were recorded), and from each audited pgveil's /metrics the mean
 time of one write (with its fsync for always) and the events per write.
