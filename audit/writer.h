@@ -1,8 +1,9 @@
 // Writer: hands events to the sinks without blocking the caller (issue #5 points 2 and 3).
 //
 // Each sink has its own bounded queue and writer thread; a thread takes everything queued (up to
-// the sink's max_batch), writes it as one batch and only then completes the batch's tickets (a
-// file sink with fsync: batch fsyncs behind the writer: file_sink.h).
+// the sink's max_batch and, while the sink keeps room, what the room holds: take_batch), writes
+// it as one batch and only then completes the batch's tickets (a file sink with fsync: batch
+// fsyncs behind the writer: file_sink.h).
 //
 // Buffered acknowledgement: while a sink has room set aside for what is queued (Sink::
 // reserved_room: a file sink's preallocated disk blocks), an event is acknowledged as soon as it
