@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "audit/file_sink.h"
 #include "audit/postgres_sink.h"
@@ -29,8 +30,14 @@ SinkResult open_sink(const AuditSettings& settings, const AuditSink& sink) {
             options.rotate_size = file.rotate_size;
             options.rotate_age = file.rotate_age;
             if (!settings.key) return std::unexpected(fmt::format("audit file {}: no audit.key configured", file.path));
+            const bool buffered = options.fsync != audit::FsyncMode::kAlways;
             auto opened = audit::FileSink::open(std::move(options), *settings.key);
             if (!opened) return std::unexpected(opened.error().message);
+            if (buffered && (*opened)->reserved_room() == 0) {
+              spdlog::warn("audit file {}: no disk room could be preallocated (a file system without fallocate, or "
+                           "less than {} MiB free): every statement waits for its record's write(2)",
+                           file.path, audit::FileSink::kPreallocate >> 20);
+            }
             return std::unique_ptr<audit::Sink>(std::move(*opened));
           },
           [](const AuditStdoutSink&) -> SinkResult {

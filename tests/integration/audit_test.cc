@@ -295,6 +295,7 @@ TEST_CASE("audit: with fsync batch a full disk stops statements only once the ro
   REQUIRE(refusal.has_value());
   CHECK(refusal->sqlstate == "58030");
   CHECK(ran > 1000);   // a few thousand records fit in 4 MiB
+  CHECK(pgveil.log().find("no disk room could be preallocated") == std::string::npos);
   pgveil.stop();
   // Every statement that ran has its record: none was accepted into room that was not there.
   const auto statements = of_type(events(disk.path()), "statement");
@@ -304,6 +305,24 @@ TEST_CASE("audit: with fsync batch a full disk stops statements only once the ro
   const auto verified = verify(pgveil, disk.path());
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);
+}
+
+TEST_CASE("audit: a file system too full to keep room says so, and statements wait for their writes", "[audit][itf]") {
+  FullDisk disk;   // 256 KiB: less than the 4 MiB of room
+  if (!disk.mounted()) {
+    WARN("SKIPPED: cannot mount a tmpfs");
+    return;
+  }
+  itf::ConfigParts parts;
+  parts.top = audit_section(disk.path(), "block", "batch");
+  PgveilProcess pgveil(itf::config(parts), audit_env());
+  CHECK_THAT(pgveil.log(), Catch::Contains("no disk room could be preallocated"));
+  const std::string secret = pgveil.grant("bob", "prod", "support");
+  auto conn = PgConn::must_connect(pgveil.conninfo("bob", "prod", secret));
+  REQUIRE(conn.value("SELECT 'recorded' AS no_room") == "recorded");
+  // Written before it ran (no room to acknowledge it earlier): in the file at once.
+  const auto statements = of_type(events(disk.path()), "statement");
+  CHECK(std::any_of(statements.begin(), statements.end(), [](const json& e) { return normalized_has(e, "no_room"); }));
 }
 
 TEST_CASE("audit: on_failure continue runs statements unrecorded and counts them", "[audit][itf]") {
