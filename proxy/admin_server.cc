@@ -123,6 +123,16 @@ AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
       admin::send_json(res, 503, {{"status", "unavailable"}, {"store", counter.error()}});
       return;
     }
+    // An audit sink whose last write failed means statements are being refused (on_failure:
+    // block) or run unrecorded (continue): not a healthy pgveil.
+    if (services.audit && !services.audit->healthy()) {
+      nlohmann::json sinks = nlohmann::json::array();
+      for (const auto& sink : services.audit->stats()) {
+        if (!sink.healthy) sinks.push_back({{"sink", sink.name}, {"error", sink.last_error}});
+      }
+      admin::send_json(res, 503, {{"status", "unavailable"}, {"audit", std::move(sinks)}});
+      return;
+    }
     admin::send_json(res, 200, {{"status", "ok"}, {"sessions", services.sessions.size()}});
   });
   server.Get("/metrics", [&services](const httplib::Request&, httplib::Response& res) {

@@ -223,9 +223,10 @@ TEST_CASE("audit: statements are recorded before they run, normalized, and the c
 TEST_CASE("audit: on_failure block refuses statements while the disk is full and recovers", "[audit][itf]") {
   FullDisk disk;
   itf::ConfigParts parts;
-  parts.top = audit_section(disk.path(), "block", "always");
+  parts.top = audit_section(disk.path(), "block", "always") + "admin: { listen: \"127.0.0.1:{{ADMIN_PORT}}\" }\n";
   PgveilProcess pgveil(itf::config(parts), audit_env());
   const std::string secret = pgveil.grant("bob", "prod", "support");
+  CHECK(wf::call(pgveil, "", "GET", "/healthz").status == 200);
   auto conn = PgConn::must_connect(pgveil.conninfo("bob", "prod", secret));
   REQUIRE(conn.value("SELECT 'before'") == "before");
   conn.must("CREATE TEMP TABLE t(x int)");
@@ -246,10 +247,16 @@ TEST_CASE("audit: on_failure block refuses statements while the disk is full and
   REQUIRE_FALSE(refused_ext.has_value());
   CHECK(refused_ext.error().sqlstate == "58030");
   REQUIRE(PQtransactionStatus(conn.get()) == PQTRANS_IDLE);
+  // While the audit cannot record, pgveil is not healthy, and says which sink and why.
+  const auto unhealthy = wf::call(pgveil, "", "GET", "/healthz");
+  CHECK(unhealthy.status == 503);
+  CHECK(unhealthy.body["audit"][0]["sink"] == "file:" + disk.path());
+  CHECK_FALSE(unhealthy.body["audit"][0]["error"].get<std::string>().empty());
 
   disk.repair(pgveil.pid());
   // Recovers by itself: the next statement is recorded and runs.
   REQUIRE(conn.value("SELECT count(*) FROM t") == "0");
+  CHECK(wf::call(pgveil, "", "GET", "/healthz").status == 200);
   auto rows = conn.query_params("INSERT INTO t VALUES ($1::int) RETURNING x", {std::string("3")});
   REQUIRE(rows.has_value());
   CHECK(conn.value("SELECT count(*) FROM t") == "1");
