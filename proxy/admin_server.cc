@@ -125,12 +125,14 @@ AdminServer::AdminServer(Services& services) : impl_(std::make_unique<Impl>()) {
     }
     // An audit sink whose last write failed means statements are being refused (on_failure:
     // block) or run unrecorded (continue): not a healthy pgveil.
-    if (services.audit && !services.audit->healthy()) {
-      nlohmann::json sinks = nlohmann::json::array();
+    nlohmann::json failing = nlohmann::json::array();
+    if (services.audit) {
       for (const auto& sink : services.audit->stats()) {
-        if (!sink.healthy) sinks.push_back({{"sink", sink.name}, {"error", sink.last_error}});
+        if (!sink.healthy) failing.push_back({{"sink", sink.name}, {"error", sink.last_error}});
       }
-      admin::send_json(res, 503, {{"status", "unavailable"}, {"audit", std::move(sinks)}});
+    }
+    if (!failing.empty()) {
+      admin::send_json(res, 503, {{"status", "unavailable"}, {"audit", std::move(failing)}});
       return;
     }
     admin::send_json(res, 200, {{"status", "ok"}, {"sessions", services.sessions.size()}});

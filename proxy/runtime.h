@@ -68,7 +68,7 @@ class RuntimeView {
   explicit RuntimeView(const Services& services) : services_(&services) {}
   const std::shared_ptr<const Runtime>& current() {
     const std::uint64_t generation = services_->runtime_generation.load(std::memory_order_acquire);
-    if (generation != seen_ || !runtime_) {
+    if (generation != seen_) {
       runtime_ = services_->runtime.load();
       seen_ = generation;
     }
@@ -77,7 +77,7 @@ class RuntimeView {
 
  private:
   const Services* services_;
-  std::uint64_t seen_ = 0;
+  std::uint64_t seen_ = ~std::uint64_t{0};   // no generation: the first call loads
   std::shared_ptr<const Runtime> runtime_;
 };
 

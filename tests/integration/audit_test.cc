@@ -122,6 +122,14 @@ class FullDisk {
   bool mounted_ = false;
 };
 
+// pgveil's configuration auditing to `disk` (a FullDisk), with `extra` added at the top level.
+std::string config_on(const FullDisk& disk, std::string_view on_failure, std::string_view fsync,
+                      const std::string& extra = "") {
+  itf::ConfigParts parts;
+  parts.top = audit_section(disk.path(), on_failure, fsync) + extra;
+  return itf::config(parts);
+}
+
 }  // namespace
 
 TEST_CASE("audit: statements are recorded before they run, normalized, and the chain verifies",
@@ -222,9 +230,8 @@ TEST_CASE("audit: statements are recorded before they run, normalized, and the c
 
 TEST_CASE("audit: on_failure block refuses statements while the disk is full and recovers", "[audit][itf]") {
   FullDisk disk;
-  itf::ConfigParts parts;
-  parts.top = audit_section(disk.path(), "block", "always") + "admin: { listen: \"127.0.0.1:{{ADMIN_PORT}}\" }\n";
-  PgveilProcess pgveil(itf::config(parts), audit_env());
+  PgveilProcess pgveil(config_on(disk, "block", "always", "admin: { listen: \"127.0.0.1:{{ADMIN_PORT}}\" }\n"),
+                       audit_env());
   const std::string secret = pgveil.grant("bob", "prod", "support");
   CHECK(wf::call(pgveil, "", "GET", "/healthz").status == 200);
   auto conn = PgConn::must_connect(pgveil.conninfo("bob", "prod", secret));
@@ -280,9 +287,7 @@ TEST_CASE("audit: with fsync batch a full disk stops statements only once the ro
     WARN("SKIPPED: cannot mount a tmpfs; a file size limit is not a full disk for preallocated room");
     return;
   }
-  itf::ConfigParts parts;
-  parts.top = audit_section(disk.path(), "block", "batch");
-  PgveilProcess pgveil(itf::config(parts), audit_env());
+  PgveilProcess pgveil(config_on(disk, "block", "batch"), audit_env());
   const std::string secret = pgveil.grant("bob", "prod", "support");
   auto conn = PgConn::must_connect(pgveil.conninfo("bob", "prod", secret));
   REQUIRE(conn.value("SELECT 'before'") == "before");
@@ -320,9 +325,7 @@ TEST_CASE("audit: a file system too full to keep room says so, and statements wa
     WARN("SKIPPED: cannot mount a tmpfs");
     return;
   }
-  itf::ConfigParts parts;
-  parts.top = audit_section(disk.path(), "block", "batch");
-  PgveilProcess pgveil(itf::config(parts), audit_env());
+  PgveilProcess pgveil(config_on(disk, "block", "batch"), audit_env());
   CHECK_THAT(pgveil.log(), Catch::Contains("no disk room could be preallocated"));
   const std::string secret = pgveil.grant("bob", "prod", "support");
   auto conn = PgConn::must_connect(pgveil.conninfo("bob", "prod", secret));
@@ -334,9 +337,7 @@ TEST_CASE("audit: a file system too full to keep room says so, and statements wa
 
 TEST_CASE("audit: on_failure continue runs statements unrecorded and counts them", "[audit][itf]") {
   FullDisk disk;
-  itf::ConfigParts parts;
-  parts.top = audit_section(disk.path(), "continue", "always");
-  PgveilProcess pgveil(itf::config(parts), audit_env());
+  PgveilProcess pgveil(config_on(disk, "continue", "always"), audit_env());
   const std::string secret = pgveil.grant("carol", "prod", "support");
   {
     auto conn = PgConn::must_connect(pgveil.conninfo("carol", "prod", secret));
